@@ -1,0 +1,193 @@
+/**
+ * The composition root: builds the running gateway from one committed
+ * configuration (mail log, spool, ID counters, resolver, listeners), starts it,
+ * applies a new configuration without dropping sessions, and stops it
+ * gracefully.
+ */
+import fs from 'node:fs';
+import { systemClock, type Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { HomeLayout } from '../core/home-layout.js';
+import type { Config } from '../config/schema.js';
+import { createResolver, type DnsResolver } from '../dns/resolver.js';
+import { lookupReverseDns } from '../dns/reverse-dns.js';
+import { lookupSbrs } from '../dns/dnsbl.js';
+import { MailLog } from '../logging/mail-log.js';
+import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
+import { Spool } from '../queue/spool.js';
+import { ConnectionTracker } from '../smtp/inbound/connection-tracker.js';
+import { ListenerServer } from '../smtp/inbound/listener-server.js';
+import type { InboundServices } from '../smtp/inbound/session-context.js';
+import { KeyStore } from '../tls/key-store.js';
+import type { ResolvedProfile } from '../tls/secure-context.js';
+import { IdSequence } from './id-sequence.js';
+import { compileListenerRuntime } from './listener-runtime.js';
+
+export interface GatewayOptions {
+  layout: HomeLayout;
+  config: Config;
+  clock?: Clock;
+  /** Replace the DNS resolver (tests). */
+  resolver?: DnsResolver;
+}
+
+export interface BoundListener {
+  name: string;
+  type: 'public' | 'private';
+  address: string;
+  port: number;
+}
+
+export class Gateway {
+  private config: Config;
+  private readonly listeners = new Map<string, ListenerServer>();
+  private readonly tracker = new ConnectionTracker();
+  private resolver: DnsResolver;
+  private mailLog!: MailLog;
+  private spool!: Spool;
+  private ids!: IdSequence;
+  private services!: InboundServices;
+  private readonly clock: Clock;
+  private readonly keyStore: KeyStore;
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: GatewayOptions) {
+    this.config = options.config;
+    this.clock = options.clock ?? systemClock;
+    this.resolver = options.resolver ?? createResolver(options.config.dns);
+    this.keyStore = new KeyStore(options.layout.keysDir);
+  }
+
+  get currentConfig(): Config {
+    return this.config;
+  }
+
+  get spoolStore(): Spool {
+    return this.spool;
+  }
+
+  get log(): MailLog {
+    return this.mailLog;
+  }
+
+  async start(): Promise<BoundListener[]> {
+    const { layout } = this.options;
+    for (const dir of [layout.spoolDir, layout.mailLogDir, layout.runDir, layout.stateDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const logCfg = this.config.logging.mailLog;
+    this.mailLog = await MailLog.open(layout.mailLogDir, { maxBytes: logCfg.maxBytes, retain: logCfg.retain, rotateDaily: logCfg.rotateDaily, json: logCfg.json, clock: this.clock });
+    this.spool = await Spool.open(layout.spoolDir, { fsync: this.config.queue.fsync, now: () => this.clock.now() });
+    this.ids = IdSequence.open(layout.idsFile);
+    const recipientRates = new RecipientRateLimiter(this.clock);
+    this.sweepTimer = setInterval(() => recipientRates.sweep(), 60_000);
+    this.sweepTimer.unref();
+    this.services = {
+      spool: this.spool,
+      log: this.mailLog,
+      nextMid: () => this.ids.take('mid'),
+      clock: this.clock,
+      recipientRates,
+    };
+    this.mailLog.emit({ event: 'system', text: `Gatehouse starting: ${this.spool.size()} messages recovered from the spool` });
+    const profiles = await this.resolveProfiles(this.config);
+    try {
+      for (const l of this.config.listeners) {
+        const server = this.createListener(this.config, l.name, profiles);
+        await server.listen();
+      }
+    } catch (err) {
+      await this.stop(0);
+      throw err;
+    }
+    return this.boundListeners();
+  }
+
+  boundListeners(): BoundListener[] {
+    return this.config.listeners.map((l) => ({ name: l.name, type: l.type, address: l.address, port: l.port }));
+  }
+
+  /**
+   * Applies a newly committed configuration: existing sessions finish under the
+   * settings they started with; new connections get the new ones. Listeners that
+   * moved are re-bound; removed ones stop accepting and drain.
+   */
+  async apply(next: Config): Promise<void> {
+    const profiles = await this.resolveProfiles(next);
+    const wanted = new Map(next.listeners.map((l) => [l.name, l]));
+    for (const [name, server] of this.listeners) {
+      const l = wanted.get(name);
+      const old = server.current.listener;
+      if (!l || l.address !== old.address || l.port !== old.port) {
+        this.listeners.delete(name);
+        await server.stopAccepting();
+        server.drainSessions();
+      }
+    }
+    for (const l of next.listeners) {
+      const existing = this.listeners.get(l.name);
+      if (existing) existing.setRuntime(compileListenerRuntime(next, l, profiles));
+      else await this.createListener(next, l.name, profiles).listen();
+    }
+    this.config = next;
+    this.mailLog.emit({ event: 'system', text: 'Configuration applied' });
+  }
+
+  /** Graceful stop: stop accepting, let sessions finish up to `graceMs`, then cut them; flush spool and log. */
+  async stop(graceMs = this.config.smtp.shutdownGraceSeconds * 1000): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const servers = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(servers.map((s) => s.stopAccepting()));
+    for (const s of servers) s.drainSessions();
+    const allClosed = Promise.all(servers.map((s) => s.sessionsClosed()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), graceMs)));
+    const result = await Promise.race([allClosed.then(() => 'closed' as const), deadline]);
+    if (timer) clearTimeout(timer);
+    if (result === 'deadline') {
+      for (const s of servers) s.destroySessions();
+      await allClosed;
+    }
+    try {
+      await this.spool?.close();
+    } catch (err) {
+      this.mailLog?.emit({ event: 'system', text: `spool close failed: ${errorMessage(err)}` });
+    }
+    this.mailLog?.emit({ event: 'system', text: 'Gatehouse stopped' });
+    await this.mailLog?.close();
+  }
+
+  /** SIGHUP: reopen log files (logrotate). */
+  async reopenLogs(): Promise<void> {
+    await this.mailLog.reopen();
+  }
+
+  private createListener(config: Config, name: string, profiles: ReadonlyMap<string, ResolvedProfile>): ListenerServer {
+    const l = config.listeners.find((x) => x.name === name);
+    if (!l) throw new Error(`no listener ${name}`);
+    const server = new ListenerServer(compileListenerRuntime(config, l, profiles), {
+      services: this.services,
+      tracker: this.tracker,
+      nextIcid: () => this.ids.take('icid'),
+      lookupHost: async (ip) => {
+        const zones = this.config.reputation.dnsbl;
+        const [reverseDns, sbrs] = await Promise.all([lookupReverseDns(ip, this.resolver), lookupSbrs(ip, zones, this.resolver)]);
+        return { ip, reverseDns, sbrs };
+      },
+    });
+    this.listeners.set(name, server);
+    return server;
+  }
+
+  private async resolveProfiles(config: Config): Promise<Map<string, ResolvedProfile>> {
+    const out = new Map<string, ResolvedProfile>();
+    for (const p of config.certificates) {
+      out.set(p.name, {
+        name: p.name,
+        certificatePem: p.certificate,
+        intermediatesPem: p.intermediates,
+        privateKeyPem: await this.keyStore.get(p.key),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Every fixed reply the inbound server gives, in one place, so the texts the
+ * SPEC and the appliance define (§4.2, §4.3) are easy to check.
+ */
+import { reply, type SmtpReply } from '../../core/smtp-reply.js';
+
+export const REPLIES = {
+  ok: reply(250, '2.0.0', 'Ok'),
+  reset: reply(250, '2.0.0', 'Ok'),
+  mailOk: reply(250, '2.1.0', 'Sender ok'),
+  rcptOk: reply(250, '2.1.5', 'Recipient ok'),
+  startData: reply(354, undefined, 'End data with <CR><LF>.<CR><LF>'),
+  readyTls: reply(220, '2.0.0', 'Ready to start TLS'),
+  vrfy: reply(252, '2.5.0', 'Cannot VRFY user, but will accept message and attempt delivery'),
+  help: reply(214, '2.0.0', 'Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS'),
+  unknownCommand: reply(500, '5.5.1', 'Command not recognized'),
+  lineTooLong: reply(500, '5.5.2', 'Line too long'),
+  bareLfCommand: reply(500, '5.5.2', 'Command line ends with a bare LF; use CRLF'),
+  expn: reply(502, '5.5.1', 'EXPN not available'),
+  sendHeloFirst: reply(503, '5.5.1', 'Send EHLO/HELO first'),
+  nestedMail: reply(503, '5.5.1', 'Nested MAIL command'),
+  needMail: reply(503, '5.5.1', 'Need MAIL command'),
+  needRcpt: reply(554, '5.5.1', 'No valid recipients'),
+  tlsActive: reply(503, '5.5.1', 'TLS already active'),
+  tlsNotAvailable: reply(502, '5.5.1', 'STARTTLS not available'),
+  startTlsInTransaction: reply(503, '5.5.1', 'STARTTLS not allowed during a mail transaction'),
+  rejectedSession: reply(503, '5.7.1', 'Access denied: commands are refused on this connection'),
+  mustStartTls: reply(530, '5.7.0', 'Must issue a STARTTLS command first'),
+  senderMustStartTls: reply(530, '5.7.0', 'This sender must issue a STARTTLS command first'),
+  recipientRejected: reply(550, '5.7.1', 'Recipient address rejected'),
+  relayProbe: reply(550, '5.7.1', 'Recipient address rejected: address form not accepted'),
+  tooManyRecipients: reply(452, '4.5.3', 'Too many recipients'),
+  recipientRate: reply(452, '4.7.28', 'Recipient rate limit exceeded for your host, try again later'),
+  sizeDeclaredTooBig: reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),
+  messageTooBig: reply(552, '5.3.4', 'Message size exceeds fixed maximum message size'),
+  textLineTooLong: reply(554, '5.6.0', 'Message contains a line longer than 1000 octets'),
+  bareLineEnding: reply(554, '5.6.0', 'Message contains a bare CR or LF; lines must end with CRLF'),
+  mailLoop: reply(554, '5.4.6', 'Too many hops (mail loop detected)'),
+  storageFull: reply(452, '4.3.1', 'Insufficient system storage'),
+  localError: reply(451, '4.3.0', 'Local error in processing, try again later'),
+  unsupportedParameter: (name: string): SmtpReply => reply(555, '5.5.4', `${name} parameter not supported`),
+  badBody: reply(501, '5.5.4', 'BODY must be 7BIT or 8BITMIME'),
+  badSize: reply(501, '5.5.4', 'SIZE must be a number'),
+  httpRequest: reply(554, '5.7.0', 'This is an SMTP server; HTTP requests are not allowed'),
+  tlsOnPlainPort: reply(554, '5.7.0', 'TLS handshake on a plaintext SMTP port; use STARTTLS'),
+  earlyTalker: reply(554, '5.5.0', 'SMTP synchronization error: talked before the greeting'),
+} as const;
+
+export const closingReplies = {
+  quit: (host: string): SmtpReply => reply(221, '2.0.0', `${host} closing connection`),
+  badCommandLimit: (host: string): SmtpReply => reply(421, '4.7.0', `${host} Exceeded bad SMTP command limit, disconnecting`),
+  tooManyMessages: (host: string): SmtpReply => reply(421, '4.7.0', `${host} Too many messages in this session, closing`),
+  commandTimeout: (host: string): SmtpReply => reply(421, '4.4.2', `${host} Timeout exceeded, closing connection`),
+  sessionTimeout: (host: string): SmtpReply => reply(421, '4.4.2', `${host} Session time limit exceeded, closing connection`),
+  shuttingDown: (host: string): SmtpReply => reply(421, '4.3.2', `${host} Service shutting down, closing connection`),
+  tooManyConnections: (host: string): SmtpReply => reply(421, '4.3.2', `${host} Too many connections, try again later`),
+  tooManyFromIp: (host: string): SmtpReply => reply(421, '4.7.0', `${host} Too many connections from your address, try again later`),
+  clientCertRejected: (host: string): SmtpReply => reply(421, '4.7.1', `${host} TLS client certificate rejected, closing connection`),
+  banner: (host: string): SmtpReply => reply(220, undefined, `${host} ESMTP`),
+  rejectBanner: (host: string): SmtpReply => reply(554, undefined, `${host} Access denied`),
+} as const;
