@@ -21,8 +21,9 @@ const metrics = [
   ['accept p50 ms', (r) => pick(r, 'accept_p50_ms', 'accept_latency_p50_ms')],
   ['accept p99 ms', (r) => pick(r, 'accept_p99_ms', 'accept_latency_p99_ms')],
   ['peak RSS MB', (r) => pick(r, 'gateway_peak_rss_mb', 'peak_rss_mb')],
-  ['CPU s', (r) => pick(r, 'gateway_cpu_s', 'cpu_s')],
-  ['failed', (r) => pick(r, 'failed')],
+  ['CPU cores', (r) => pick(r, 'gateway_cpu_cores')],
+  ['failures', (r) => (typeof r.failures === 'number' ? r.failures : r.failures && typeof r.failures === 'object' ? Object.values(r.failures).reduce((a, b) => a + (Number(b) || 0), 0) : null)],
+  ['background cores', (r) => pick(r, 'background_cores')],
 ];
 const header = ['system', 'runs', ...metrics.map(([m]) => m)];
 const table = [header];

@@ -118,7 +118,7 @@ export class Gateway {
       const old = server.current.listener;
       if (!l || l.address !== old.address || l.port !== old.port) {
         this.listeners.delete(name);
-        await server.stopAccepting();
+        server.stopAccepting();
         server.drainSessions();
       }
     }
@@ -136,7 +136,7 @@ export class Gateway {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const servers = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(servers.map((s) => s.stopAccepting()));
+    for (const s of servers) s.stopAccepting();
     for (const s of servers) s.drainSessions();
     const allClosed = Promise.all(servers.map((s) => s.sessionsClosed()));
     let timer: NodeJS.Timeout | undefined;

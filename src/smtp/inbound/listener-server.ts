@@ -75,10 +75,13 @@ export class ListenerServer {
     return { address: bound.address, port: bound.port };
   }
 
-  /** Stops accepting; open sessions are asked to finish (see `drain`). */
-  async stopAccepting(): Promise<void> {
+  /**
+   * Stops accepting new connections (the port is released at once); open
+   * sessions go on until `drainSessions`/`destroySessions`.
+   */
+  stopAccepting(): void {
     this.stopping = true;
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.close();
   }
 
   drainSessions(): void {
