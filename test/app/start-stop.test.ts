@@ -12,8 +12,8 @@ import YAML from 'yaml';
 import { homeLayout } from '../../src/core/home-layout.js';
 import { ConfigStore } from '../../src/config/config-store.js';
 import { SmtpTestClient } from '../harness/smtp-test-client.js';
-import { freePort, tempHome } from '../harness/gateway-fixture.js';
-import { runCli, startGatewayProcess } from '../harness/gateway-process.js';
+import { tempHome } from '../harness/gateway-fixture.js';
+import { relayHome, runCli, startGatewayProcess } from '../harness/gateway-process.js';
 
 test('init creates the home once, prints the admin password, and is idempotent', async () => {
   const home = tempHome();
@@ -66,20 +66,7 @@ test('start --config refuses an invalid file, naming every error path, and commi
 });
 
 test('SIGTERM: stop accepting, idle sessions get 421, a message in progress completes, exit 0', async () => {
-  const home = tempHome();
-  await runCli(['--home', home, 'init', '--hostname', 'gw.test']);
-  const port = await freePort();
-  const file = path.join(home, 'c.yaml');
-  fs.writeFileSync(
-    file,
-    YAML.stringify({
-      hostname: 'gw.test',
-      smtp: { shutdownGraceSeconds: 10 },
-      listeners: [
-        { name: 'Relay', type: 'private', address: '127.0.0.1', port, senderGroups: [{ name: 'RELAYLIST', policy: 'RELAYED', members: ['127.0.0.0/8'] }], policies: [{ name: 'RELAYED', behavior: 'relay' }] },
-      ],
-    }),
-  );
+  const { home, port, configFile: file } = await relayHome({ smtp: { shutdownGraceSeconds: 10 } });
   const gw = await startGatewayProcess(home, ['--config', file]);
   const idle = await SmtpTestClient.connect(port);
   await idle.read();

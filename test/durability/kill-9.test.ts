@@ -8,29 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
 import { homeLayout } from '../../src/core/home-layout.js';
 import { Spool } from '../../src/queue/spool.js';
 import { SmtpTestClient } from '../harness/smtp-test-client.js';
-import { freePort, tempHome } from '../harness/gateway-fixture.js';
-import { runCli, startGatewayProcess } from '../harness/gateway-process.js';
+import { relayHome, startGatewayProcess } from '../harness/gateway-process.js';
 
 test('every acknowledged message survives kill -9 and is recovered on restart', async () => {
-  const home = tempHome('gatehouse-kill9-');
-  assert.equal((await runCli(['--home', home, 'init', '--hostname', 'gw.test'])).code, 0);
-  const port = await freePort();
-  const privatePort = await freePort();
-  const configFile = path.join(home, 'test-config.yaml');
-  fs.writeFileSync(
-    configFile,
-    YAML.stringify({
-      hostname: 'gw.test',
-      listeners: [
-        { name: 'OutgoingMail', type: 'private', address: '127.0.0.1', port, certificates: ['Demo'], senderGroups: [{ name: 'RELAYLIST', policy: 'RELAYED', members: ['127.0.0.0/8'] }], policies: [{ name: 'RELAYED', behavior: 'relay' }] },
-        { name: 'Spare', type: 'private', address: '127.0.0.1', port: privatePort, certificates: ['Demo'], senderGroups: [{ name: 'ALL', policy: 'BLOCKED', members: ['ALL'] }], policies: [{ name: 'BLOCKED', behavior: 'reject' }] },
-      ],
-    }),
-  );
+  const { home, port, configFile } = await relayHome();
   const gw = await startGatewayProcess(home, ['--config', configFile]);
 
   const acknowledged = new Set<number>();

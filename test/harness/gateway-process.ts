@@ -3,7 +3,10 @@
  * signals: kill -9, SIGTERM, SIGHUP.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import YAML from 'yaml';
+import { freePort, tempHome } from './gateway-fixture.js';
 import { fileURLToPath } from 'node:url';
 
 /** dist/src/cli/main.js, found from this compiled file (dist/test/harness/). */
@@ -45,4 +48,26 @@ export async function runCli(args: string[], options: { input?: string; env?: No
   child.stdin.end(options.input ?? '');
   const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
   return { code, stdout, stderr };
+}
+
+/**
+ * An initialised home with a config file holding one private relay listener
+ * (RELAYLIST = 127.0.0.0/8) on a free port; `extra` is merged into the document.
+ */
+export async function relayHome(extra: Record<string, unknown> = {}): Promise<{ home: string; port: number; configFile: string }> {
+  const home = tempHome('gatehouse-proc-');
+  const init = await runCli(['--home', home, 'init', '--hostname', 'gw.test']);
+  if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+  const port = await freePort();
+  const configFile = path.join(home, 'relay-config.yaml');
+  const relay = {
+    name: 'Relay',
+    type: 'private',
+    address: '127.0.0.1',
+    port,
+    senderGroups: [{ name: 'RELAYLIST', policy: 'RELAYED', members: ['127.0.0.0/8'] }],
+    policies: [{ name: 'RELAYED', behavior: 'relay' }],
+  };
+  fs.writeFileSync(configFile, YAML.stringify({ hostname: 'gw.test', listeners: [relay], ...extra }));
+  return { home, port, configFile };
 }
