@@ -101,6 +101,19 @@ export class Gateway {
     return this.boundListeners();
   }
 
+  /** Listeners accepting now, with their open sessions (for `status`). */
+  listenerStatus(): (BoundListener & { openSessions: number })[] {
+    return [...this.listeners.values()].map((server) => {
+      const l = server.current.listener;
+      return { name: l.name, type: l.type, address: l.address, port: l.port, openSessions: server.openSessions };
+    });
+  }
+
+  /** Inbound connections open now on all listeners, draining ones included. */
+  get openConnections(): number {
+    return this.tracker.count;
+  }
+
   boundListeners(): BoundListener[] {
     return this.config.listeners.map((l) => ({ name: l.name, type: l.type, address: l.address, port: l.port }));
   }
@@ -127,6 +140,7 @@ export class Gateway {
       if (existing) existing.setRuntime(compileListenerRuntime(next, l, profiles));
       else await this.createListener(next, l.name, profiles).listen();
     }
+    if (this.options.resolver === undefined && JSON.stringify(next.dns) !== JSON.stringify(this.config.dns)) this.resolver = createResolver(next.dns);
     this.config = next;
     this.mailLog.emit({ event: 'system', text: 'Configuration applied' });
   }
@@ -169,9 +183,18 @@ export class Gateway {
       tracker: this.tracker,
       nextIcid: () => this.ids.take('icid'),
       lookupHost: async (ip) => {
+        // A slow resolver must not hold the banner back for the resolver's own
+        // retries (about 3x its timeout): past dns.timeoutMs the host is unknown.
         const zones = this.config.reputation.dnsbl;
-        const [reverseDns, sbrs] = await Promise.all([lookupReverseDns(ip, this.resolver), lookupSbrs(ip, zones, this.resolver)]);
-        return { ip, reverseDns, sbrs };
+        const unknown = { ip, reverseDns: { host: null, verified: false }, sbrs: null };
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<typeof unknown>((resolve) => (timer = setTimeout(() => resolve(unknown), this.config.dns.timeoutMs)));
+        const lookup = Promise.all([lookupReverseDns(ip, this.resolver), lookupSbrs(ip, zones, this.resolver)]).then(([reverseDns, sbrs]) => ({ ip, reverseDns, sbrs }));
+        try {
+          return await Promise.race([lookup, deadline]);
+        } finally {
+          clearTimeout(timer);
+        }
       },
     });
     this.listeners.set(name, server);
