@@ -4,8 +4,9 @@
 #   BENCH_C=8 BENCH_N=250 BENCH_RUNS=1 npm run bench
 # Needs root for Postfix (../shared/peers/postfix-setup.sh installs it from Debian
 # when missing). Set BENCH_PEERS=none to measure Gatehouse alone.
-# Until the delivery issue lands, Gatehouse is measured on acceptance only
-# (--no-deliver): messages are spooled durably (fsync) but not relayed.
+# Gatehouse runs the full relay: STARTTLS in, durable spool (fsync), STARTTLS out
+# (tls: required, the sink's self-signed certificate trusted as a custom CA) to the
+# shared sink on 127.0.0.1:2600, with outbound connection reuse.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${GATEHOUSE_SHARED:-$ROOT/../shared}
@@ -17,6 +18,7 @@ GH_PORT=${GH_PORT:-2825}
 RESULTS=$WORK/gatehouse-bench-$(date +%Y%m%d-%H%M%S).jsonl
 : > "$RESULTS"
 
+SINK_PORT=2600 bash "$SHARED/peers/sink.sh" start >/dev/null
 HOME_DIR=$(mktemp -d "$WORK/gatehouse-home.XXXXXX")
 node "$ROOT/dist/src/cli/main.js" --home "$HOME_DIR" init --hostname bench.gatehouse.test >/dev/null
 cat > "$HOME_DIR/bench.yaml" <<YAML
@@ -29,6 +31,17 @@ listeners:
     certificates: [Demo]
     senderGroups: [{ name: RELAYLIST, policy: RELAYED, members: [127.0.0.0/8] }]
     policies: [{ name: RELAYED, behavior: relay, tls: preferred, maxConnectionsPerIp: 1000 }]
+smtpRoutes:
+  - { domain: ALL, hosts: ['127.0.0.1:2600'] }
+destinationControls:
+  default: { tls: required, maxConcurrency: 8, maxMessagesPerConnection: 1000 }
+trustStore:
+  systemEnabled: false
+  customEnabled: true
+  custom:
+    - name: bench-sink
+      certificate: |
+$(sed 's/^/        /' "$SHARED/bench/certs/sink.crt")
 YAML
 node "$ROOT/dist/src/cli/main.js" --home "$HOME_DIR" start --config "$HOME_DIR/bench.yaml" > "$WORK/gatehouse.out" 2>&1 &
 GH_PID=$!
@@ -38,13 +51,12 @@ for _ in $(seq 100); do grep -q 'Gatehouse running' "$WORK/gatehouse.out" && bre
 grep -q 'Gatehouse running' "$WORK/gatehouse.out" || { cat "$WORK/gatehouse.out" >&2; exit 1; }
 
 if [ "$PEERS" != none ]; then
-  SINK_PORT=2600 bash "$SHARED/peers/sink.sh" start >/dev/null
   TUNE=reuse LISTEN=127.0.0.1:2625 SINK=127.0.0.1:2600 bash "$SHARED/peers/postfix-setup.sh" setup >/dev/null
 fi
 
 for run in $(seq "$RUNS"); do
   bash "$SHARED/bench/run-bench.sh" --name gatehouse --target "127.0.0.1:$GH_PORT" --gateway-pid "$GH_PID" \
-    -c "$C" -n "$N" --no-deliver --wait-quiet 60 >> "$RESULTS"
+    -c "$C" -n "$N" --wait-quiet 60 >> "$RESULTS"
   if [ "$PEERS" != none ]; then
     bash "$SHARED/bench/run-bench.sh" --name postfix --target 127.0.0.1:2625 \
       --gateway-pid "$(bash "$SHARED/peers/postfix-setup.sh" pid)" -c "$C" -n "$N" --wait-quiet 60 >> "$RESULTS"

@@ -15,6 +15,9 @@ import { lookupSbrs } from '../dns/dnsbl.js';
 import { MailLog } from '../logging/mail-log.js';
 import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
 import { Spool } from '../queue/spool.js';
+import { DeliveryScheduler, type ClientCertificate } from '../queue/delivery-scheduler.js';
+import type { RequiredTlsFailure } from '../smtp/outbound/delivery-attempt.js';
+import type { ClientTimeouts } from '../smtp/outbound/smtp-client.js';
 import { ConnectionTracker } from '../smtp/inbound/connection-tracker.js';
 import { ListenerServer } from '../smtp/inbound/listener-server.js';
 import type { InboundServices } from '../smtp/inbound/session-context.js';
@@ -29,6 +32,12 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Replace the DNS resolver (tests). */
   resolver?: DnsResolver;
+  /** Run the delivery scheduler (default true; tests that only receive turn it off). */
+  deliver?: boolean;
+  /** Outbound client timeouts (tests shorten them). */
+  deliveryTimeouts?: Partial<ClientTimeouts>;
+  /** Required outbound TLS failed (the alerts feature subscribes here). */
+  onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
 }
 
 export interface BoundListener {
@@ -50,6 +59,7 @@ export class Gateway {
   private readonly clock: Clock;
   private readonly keyStore: KeyStore;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private scheduler: DeliveryScheduler | null = null;
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
@@ -70,6 +80,11 @@ export class Gateway {
     return this.mailLog;
   }
 
+  /** The delivery scheduler (null when delivery is off): counters, flush, queue administration. */
+  get delivery(): DeliveryScheduler | null {
+    return this.scheduler;
+  }
+
   async start(): Promise<BoundListener[]> {
     const { layout } = this.options;
     for (const dir of [layout.spoolDir, layout.mailLogDir, layout.runDir, layout.stateDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -80,15 +95,36 @@ export class Gateway {
     const recipientRates = new RecipientRateLimiter(this.clock);
     this.sweepTimer = setInterval(() => recipientRates.sweep(), 60_000);
     this.sweepTimer.unref();
+    const profiles = await this.resolveProfiles(this.config);
+    if (this.options.deliver !== false) {
+      this.scheduler = new DeliveryScheduler({
+        spool: this.spool,
+        log: this.mailLog,
+        nextDcid: () => this.ids.take('dcid'),
+        nextMid: () => this.ids.take('mid'),
+        clock: this.clock,
+        resolver: this.resolver,
+        config: this.config,
+        clientCertificate: this.clientCertificate(this.config, profiles),
+        ...(this.options.deliveryTimeouts ? { timeouts: this.options.deliveryTimeouts } : {}),
+        ...(this.options.onRequiredTlsFailure ? { onRequiredTlsFailure: this.options.onRequiredTlsFailure } : {}),
+      });
+    }
+    const spool = this.spool;
     this.services = {
-      spool: this.spool,
+      spool: {
+        store: async (message, body) => {
+          await spool.store(message, body);
+          this.scheduler?.wake();
+        },
+      },
       log: this.mailLog,
       nextMid: () => this.ids.take('mid'),
       clock: this.clock,
       recipientRates,
     };
     this.mailLog.emit({ event: 'system', text: `Gatehouse starting: ${this.spool.size()} messages recovered from the spool` });
-    const profiles = await this.resolveProfiles(this.config);
+    this.scheduler?.start();
     try {
       for (const l of this.config.listeners) {
         const server = this.createListener(this.config, l.name, profiles);
@@ -125,6 +161,8 @@ export class Gateway {
    */
   async apply(next: Config): Promise<void> {
     const profiles = await this.resolveProfiles(next);
+    // Compile every listener first: a certificate that cannot be loaded refuses the whole change.
+    for (const l of next.listeners) compileListenerRuntime(next, l, profiles);
     const wanted = new Map(next.listeners.map((l) => [l.name, l]));
     for (const [name, server] of this.listeners) {
       const l = wanted.get(name);
@@ -138,10 +176,19 @@ export class Gateway {
     for (const l of next.listeners) {
       const existing = this.listeners.get(l.name);
       if (existing) existing.setRuntime(compileListenerRuntime(next, l, profiles));
-      else await this.createListener(next, l.name, profiles).listen();
+      else {
+        const server = this.createListener(next, l.name, profiles);
+        try {
+          await server.listen();
+        } catch (err) {
+          this.listeners.delete(l.name); // not bound: not reported by status, retried by the next apply
+          throw err;
+        }
+      }
     }
     if (this.options.resolver === undefined && JSON.stringify(next.dns) !== JSON.stringify(this.config.dns)) this.resolver = createResolver(next.dns);
     this.config = next;
+    this.scheduler?.setConfig(next, this.clientCertificate(next, profiles));
     this.mailLog.emit({ event: 'system', text: 'Configuration applied' });
   }
 
@@ -161,6 +208,7 @@ export class Gateway {
       for (const s of servers) s.destroySessions();
       await allClosed;
     }
+    if (this.scheduler) await this.scheduler.stop(Math.min(graceMs, 5000));
     try {
       await this.spool?.close();
     } catch (err) {
@@ -199,6 +247,14 @@ export class Gateway {
     });
     this.listeners.set(name, server);
     return server;
+  }
+
+  /** The outbound client certificate of `destinationControls.certificate`, with its key. */
+  private clientCertificate(config: Config, profiles: ReadonlyMap<string, ResolvedProfile>): ClientCertificate | null {
+    const name = config.destinationControls.certificate;
+    const p = name === null ? undefined : profiles.get(name);
+    if (!p) return null;
+    return { cert: [p.certificatePem, ...p.intermediatesPem].map((x) => (x.endsWith('\n') ? x : `${x}\n`)).join(''), key: p.privateKeyPem };
   }
 
   private async resolveProfiles(config: Config): Promise<Map<string, ResolvedProfile>> {

@@ -1,14 +1,19 @@
 /**
- * Runs a gateway in the foreground as a service: pidfile, signals (SIGTERM and
- * SIGINT stop gracefully and exit 0; SIGHUP reloads the committed configuration
- * and reopens the log files).
+ * Runs a gateway in the foreground as a service: pidfile, control socket
+ * (`commit`/`reload`/`status`/`stop` from the CLI, see control-server.ts),
+ * signals (SIGTERM and SIGINT stop gracefully and exit 0; SIGHUP reloads the
+ * committed configuration and reopens the log files). Applying a configuration
+ * (commit, reload, SIGHUP) is serialised: one apply at a time, in order.
  */
 import fs from 'node:fs';
 import { errorMessage, UserError } from '../core/errors.js';
 import type { HomeLayout } from '../core/home-layout.js';
 import { ConfigStore } from '../config/config-store.js';
 import type { Config } from '../config/schema.js';
+import type { ControlResponse } from '../core/control-protocol.js';
 import { validateConfig } from '../services/validate-config.js';
+import { ControlServer } from './control-server.js';
+import { runQueueRequest } from '../services/queue-service.js';
 import { Gateway, type BoundListener } from './gateway.js';
 
 /** The pid of a live gateway on this home, or null. */
@@ -24,43 +29,97 @@ export function runningGatewayPid(layout: HomeLayout): number | null {
   }
 }
 
-export async function runGateway(layout: HomeLayout, config: Config, onStarted: (listeners: BoundListener[]) => void): Promise<void> {
+export interface RunGatewayOptions {
+  /** The committed version `config` is (for `status`); read from the store when absent. */
+  version?: number;
+}
+
+export async function runGateway(layout: HomeLayout, config: Config, onStarted: (listeners: BoundListener[]) => void, options: RunGatewayOptions = {}): Promise<void> {
   const other = runningGatewayPid(layout);
   if (other !== null && other !== process.pid) throw new UserError(`a gateway is already running on ${layout.root} (pid ${other}); stop it with "gatehouse stop"`);
+  const store = new ConfigStore(layout);
+  let runningVersion = options.version ?? store.committed().version;
+  const startedAt = new Date();
   const gateway = new Gateway({ layout, config });
   const bound = await gateway.start();
-  fs.mkdirSync(layout.runDir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(layout.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  onStarted(bound);
 
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  let control: ControlServer | undefined;
+  const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`Received ${signal}: stopping (open sessions may finish for ${config.smtp.shutdownGraceSeconds} s)\n`);
+    process.stdout.write(`${reason}: stopping (open sessions may finish for ${gateway.currentConfig.smtp.shutdownGraceSeconds} s)\n`);
     try {
+      await control?.close();
       await gateway.stop();
     } finally {
       fs.rmSync(layout.pidFile, { force: true });
     }
     process.exit(0);
   };
+
+  let applying: Promise<unknown> = Promise.resolve();
+  /** Applies the newest committed version; calls queue up so two applies never overlap. */
+  const applyCommitted = (command: 'commit' | 'reload'): Promise<ControlResponse> => {
+    const run = async (): Promise<ControlResponse> => {
+      if (stopping) return { ok: false, error: 'the gateway is stopping' };
+      if (command === 'reload') await gateway.reopenLogs();
+      const committed = store.committed();
+      const v = validateConfig(committed.config);
+      if (!v.ok) return { ok: false, error: `configuration version ${committed.version} is invalid`, errors: v.errors };
+      try {
+        await gateway.apply(v.config);
+      } catch (err) {
+        return { ok: false, error: `configuration version ${committed.version} could not be applied: ${errorMessage(err)}` };
+      }
+      runningVersion = committed.version;
+      process.stdout.write(`${command === 'reload' ? 'Reloaded' : 'Applied'} configuration version ${committed.version}\n`);
+      return { ok: true, command, version: committed.version, pid: process.pid };
+    };
+    const result = applying.then(run, run);
+    applying = result.catch(() => undefined);
+    return result;
+  };
+
+  fs.mkdirSync(layout.runDir, { recursive: true, mode: 0o700 });
+  try {
+    control = await ControlServer.listen(layout.controlSocket, {
+      apply: applyCommitted,
+      status: () => ({
+        ok: true,
+        command: 'status',
+        status: {
+          pid: process.pid,
+          home: layout.root,
+          startedAt: startedAt.toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
+          version: runningVersion,
+          committedVersion: store.versionNumbers().at(-1) ?? runningVersion,
+          hostname: gateway.currentConfig.hostname,
+          listeners: gateway.listenerStatus(),
+          openSessions: gateway.openConnections,
+          spool: { messages: gateway.spoolStore.size() },
+        },
+      }),
+      stop: () => void stop('Stop requested'),
+      queue: (request) => runQueueRequest(gateway.delivery, request),
+    });
+  } catch (err) {
+    await gateway.stop(0);
+    throw err;
+  }
+  fs.writeFileSync(layout.pidFile, `${process.pid}\n`, { mode: 0o644 });
+  onStarted(bound);
+
   const reload = async (): Promise<void> => {
     try {
-      await gateway.reopenLogs();
-      const committed = new ConfigStore(layout).committed();
-      const v = validateConfig(committed.config);
-      if (!v.ok) {
-        process.stderr.write(`reload refused: configuration version ${committed.version} is invalid:\n  ${v.errors.join('\n  ')}\n`);
-        return;
-      }
-      await gateway.apply(v.config);
-      process.stdout.write(`Reloaded configuration version ${committed.version}\n`);
+      const r = await applyCommitted('reload');
+      if (!r.ok) process.stderr.write(`reload refused: ${r.error}${r.errors ? `:\n  ${r.errors.join('\n  ')}` : ''}\n`);
     } catch (err) {
       process.stderr.write(`reload failed: ${errorMessage(err)}\n`);
     }
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('Received SIGTERM'));
+  process.on('SIGINT', () => void stop('Received SIGINT'));
   process.on('SIGHUP', () => void reload());
 }

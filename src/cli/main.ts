@@ -14,8 +14,8 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
-      process.exit(2);
+      // Help asked for (--help) exits 0; help shown because a subcommand is missing is a usage error.
+      process.exit(err.exitCode === 0 ? 0 : 2);
     }
     if (err instanceof UserError) {
       process.stderr.write(`gatehouse: ${err.message}\n`);

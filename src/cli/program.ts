@@ -1,8 +1,23 @@
 /** The `gatehouse` command tree (SPEC §12). Commands are thin: they parse flags and call services. */
 import { Command } from 'commander';
 import { registerInit } from './commands/init.js';
+import { registerLifecycle } from './commands/lifecycle.js';
 import { registerStart } from './commands/start.js';
 import { registerStop } from './commands/stop.js';
+import { registerAlertconfig } from './commands/alertconfig.js';
+import { registerCertconfig } from './commands/certconfig.js';
+import { registerDestconfig } from './commands/destconfig.js';
+import { registerListenerconfig } from './commands/listenerconfig.js';
+import { registerPasswd } from './commands/passwd.js';
+import { registerSettings } from './commands/settings.js';
+import { registerSmtproutes } from './commands/smtproutes.js';
+import { registerSslconfig } from './commands/sslconfig.js';
+import { registerQueue } from './commands/queue.js';
+
+/** Commander's own error lines read `gatehouse: ...` like ours; help text passes unchanged. */
+function writeError(text: string): void {
+  process.stderr.write(text.startsWith('error: ') ? `gatehouse: ${text.slice('error: '.length)}` : text);
+}
 
 export function buildProgram(): Command {
   const program = new Command('gatehouse')
@@ -10,14 +25,24 @@ export function buildProgram(): Command {
     .option('--home <dir>', 'home directory (default: $GATEHOUSE_HOME, else ./data)')
     .option('--json', 'print data as JSON')
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (text) => process.stderr.write(`gatehouse: ${text.replace(/^error: /, '')}`) })
+    .configureOutput({ writeErr: writeError })
     .exitOverride();
   registerInit(program);
   registerStart(program);
   registerStop(program);
+  registerLifecycle(program);
+  registerPasswd(program);
+  registerSettings(program);
+  registerListenerconfig(program);
+  registerSmtproutes(program);
+  registerDestconfig(program);
+  registerSslconfig(program);
+  registerAlertconfig(program);
+  registerCertconfig(program);
+  registerQueue(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
-    cmd.configureOutput({ writeErr: (text) => process.stderr.write(`gatehouse: ${text.replace(/^error: /, '')}`) });
+    cmd.configureOutput({ writeErr: writeError });
   }
   return program;
 }

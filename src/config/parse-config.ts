@@ -8,7 +8,8 @@ import { formatConfigPath } from './config-path.js';
 export type ParseResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 export function parseConfig(input: unknown): ParseResult {
-  const r = configSchema.safeParse(input);
+  // reportInput: a value of the wrong type is reported as such, not as missing.
+  const r = configSchema.safeParse(input, { reportInput: true });
   if (r.success) return { ok: true, config: r.data };
   const errors = r.error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') {

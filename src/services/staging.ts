@@ -34,11 +34,15 @@ export interface EditResult {
  * `action` goes to the audit log (no secrets in it).
  */
 export function editStaged(home: Home, user: string, action: string, edit: (draft: Config) => void): EditResult {
-  const draft = structuredClone(home.store.working());
-  edit(draft);
-  const v = validateConfig(draft);
-  if (!v.ok) throw new ConfigError(v.errors);
-  home.store.stage(v.config, user);
-  appendAudit(home.layout, { user, action });
-  return { config: v.config, warnings: v.warnings };
+  // Under the configuration lock: a commit from another process cannot slip in
+  // between reading the working document and staging the edited one.
+  return home.store.locked(() => {
+    const draft = structuredClone(home.store.working());
+    edit(draft);
+    const v = validateConfig(draft);
+    if (!v.ok) throw new ConfigError(v.errors);
+    home.store.stage(v.config, user);
+    appendAudit(home.layout, { user, action });
+    return { config: v.config, warnings: v.warnings };
+  });
 }

@@ -11,6 +11,8 @@ import { ConfigStore } from '../../src/config/config-store.js';
 import type { Config } from '../../src/config/schema.js';
 import { homeLayout, type HomeLayout } from '../../src/core/home-layout.js';
 import type { DnsResolver } from '../../src/dns/resolver.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { ClientTimeouts } from '../../src/smtp/outbound/smtp-client.js';
 import { initHome } from '../../src/services/home-service.js';
 import { validateConfig } from '../../src/services/validate-config.js';
 
@@ -52,7 +54,17 @@ export interface TestGateway {
  * Starts a gateway whose listeners are moved to free ports. `edit` changes the
  * default configuration first (add RAT entries, change policies...).
  */
-export async function startTestGateway(edit: (config: Config) => void = () => {}, options: { home?: string } = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  home?: string;
+  /** Default: the offline resolver (no query leaves the test). Delivery tests pass a resolver on the fake DNS. */
+  resolver?: DnsResolver;
+  /** Run the delivery scheduler (default false: most tests only receive). */
+  deliver?: boolean;
+  clock?: Clock;
+  deliveryTimeouts?: Partial<ClientTimeouts>;
+}
+
+export async function startTestGateway(edit: (config: Config) => void = () => {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const home = options.home ?? tempHome();
   await initHome(home, { hostname: 'gw.test' });
   const layout = homeLayout(home);
@@ -64,7 +76,14 @@ export async function startTestGateway(edit: (config: Config) => void = () => {}
   const v = validateConfig(config);
   if (!v.ok) throw new Error(`test configuration invalid:\n${v.errors.join('\n')}`);
   store.commit(v.config, 'test', 'test configuration');
-  const gateway = new Gateway({ layout, config: v.config, resolver: offlineResolver });
+  const gateway = new Gateway({
+    layout,
+    config: v.config,
+    resolver: options.resolver ?? offlineResolver,
+    deliver: options.deliver ?? false,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.deliveryTimeouts ? { deliveryTimeouts: options.deliveryTimeouts } : {}),
+  });
   await gateway.start();
   const readRaw = async (): Promise<string[]> => {
     await gateway.log.flush();

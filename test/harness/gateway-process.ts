@@ -52,7 +52,8 @@ export async function runCli(args: string[], options: { input?: string; env?: No
 
 /**
  * An initialised home with a config file holding one private relay listener
- * (RELAYLIST = 127.0.0.0/8) on a free port; `extra` is merged into the document.
+ * (RELAYLIST = 127.0.0.0/8) on a free port, delivery routed to a closed loopback
+ * port; `extra` is merged into the document.
  */
 export async function relayHome(extra: Record<string, unknown> = {}): Promise<{ home: string; port: number; configFile: string }> {
   const home = tempHome('gatehouse-proc-');
@@ -68,6 +69,9 @@ export async function relayHome(extra: Record<string, unknown> = {}): Promise<{ 
     senderGroups: [{ name: 'RELAYLIST', policy: 'RELAYED', members: ['127.0.0.0/8'] }],
     policies: [{ name: 'RELAYED', behavior: 'relay' }],
   };
-  fs.writeFileSync(configFile, YAML.stringify({ hostname: 'gw.test', listeners: [relay], ...extra }));
+  // Delivery stays on loopback: every message is routed to a closed local port (deferred, kept in the
+  // spool) and DNS points at loopback, so no query or connection ever leaves the machine.
+  const offline = { smtpRoutes: [{ domain: 'ALL', hosts: ['127.0.0.1:9'] }], dns: { servers: ['127.0.0.1:9'], timeoutMs: 200 } };
+  fs.writeFileSync(configFile, YAML.stringify({ hostname: 'gw.test', listeners: [relay], ...offline, ...extra }));
   return { home, port, configFile };
 }

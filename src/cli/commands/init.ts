@@ -1,6 +1,5 @@
 /** `gatehouse init`: create the home with the embedded defaults (SPEC §2). */
 import type { Command } from 'commander';
-import { initHome } from '../../services/home-service.js';
 import { printJson, printLines } from '../output.js';
 import { globalOptions } from '../global-options.js';
 
@@ -11,6 +10,8 @@ export function registerInit(program: Command): void {
     .option('--hostname <name>', 'host name for banners and EHLO (default: this machine\'s name)')
     .action(async (opts: { hostname?: string }, cmd: Command) => {
       const { home, json } = globalOptions(cmd);
+      // Loaded on use: certificate generation pulls in the X.509 library, which other commands need not pay for.
+      const { initHome } = await import('../../services/home-service.js');
       const result = await initHome(home, { hostname: opts.hostname });
       if (!result.created) {
         if (json) printJson({ created: false, home: result.layout.root });

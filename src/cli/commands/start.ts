@@ -5,8 +5,6 @@ import YAML from 'yaml';
 import { ConfigError, UserError, errorMessage } from '../../core/errors.js';
 import { homeLayout } from '../../core/home-layout.js';
 import { ConfigStore } from '../../config/config-store.js';
-import { runGateway } from '../../app/run-gateway.js';
-import { demoCertificateUsers, initHome } from '../../services/home-service.js';
 import { validateConfig } from '../../services/validate-config.js';
 import { printLines } from '../output.js';
 import { globalOptions } from '../global-options.js';
@@ -38,6 +36,9 @@ export function registerStart(program: Command): void {
     .option('--config <file>', 'commit this configuration file as a new version, then run it')
     .action(async (opts: { config?: string }, cmd: Command) => {
       const { home } = globalOptions(cmd);
+      // Loaded on use: the gateway and the X.509 library are heavy for every other command.
+      const { demoCertificateUsers, initHome } = await import('../../services/home-service.js');
+      const { runGateway } = await import('../../app/run-gateway.js');
       const init = await initHome(home);
       if (init.created) printLines(`Initialised ${init.layout.root} with the embedded defaults.`, `Admin password: ${init.adminPassword}`);
       const layout = homeLayout(home);
@@ -59,6 +60,6 @@ export function registerStart(program: Command): void {
         lines.push(`  Mail log: ${layout.mailLogDir}/mail.current`);
         for (const user of demoCertificateUsers(v.config)) lines.push(`Warning: ${user} uses the demo certificate; install your own with certconfig.`);
         printLines(...lines);
-      });
+      }, { version: committed.version });
     });
 }

@@ -1,0 +1,541 @@
+/**
+ * The delivery scheduler (SPEC §5.3): picks due recipients from the spool,
+ * groups them by destination domain, and runs per-domain workers that resolve
+ * the next hops, open policy-checked connections (delivery-attempt.ts) and
+ * send message after message over each one (up to `maxMessagesPerConnection`;
+ * this reuse is what makes throughput), at most `maxConcurrency` connections
+ * per domain, within `maxRecipientsPerPeriod`.
+ *
+ * Outcomes go back to the spool per recipient: 2xx delivered, 5xx bounced
+ * (DSN to the sender), 4xx deferred with the pure retry schedule until the
+ * queue lifetime, then bounced (DSN). State lives only in the spool, so a
+ * restart recovers by itself. Held messages are skipped. Clock and resolver
+ * are injected; `flush()` makes everything due now and resolves when the work
+ * it started is finished (tests, `gatehouse queue flush`).
+ */
+import tls from 'node:tls';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import { reply, type SmtpReply } from '../core/smtp-reply.js';
+import type { Config } from '../config/schema.js';
+import type { DnsResolver } from '../dns/resolver.js';
+import type { MailLogSink } from '../logging/mail-events.js';
+import { compileDestinationControls, type DestinationControls } from '../policy/destination-controls.js';
+import {
+  newCounters,
+  openDeliveryConnection,
+  type DeliveryConnection,
+  type DeliveryCounters,
+  type RecipientOutcome,
+  type RequiredTlsFailure,
+  type TlsRecord,
+} from '../smtp/outbound/delivery-attempt.js';
+import { resolveNextHops, type NextHop } from '../smtp/outbound/next-hops.js';
+import { DEFAULT_CLIENT_TIMEOUTS, formatReply, type ClientTimeouts } from '../smtp/outbound/smtp-client.js';
+import { trustedCaList } from '../tls/secure-context.js';
+import { encodeAttempt, decodeAttempt } from './attempt-record.js';
+import { buildDsn, shouldSendDsn, statusOf, type FailedRecipient } from './dsn.js';
+import { isExpired, nextAttemptAt } from './retry-schedule.js';
+import type { RecipientUpdate, Spool, SpooledMessage } from './spool.js';
+
+/** The outbound client certificate (`destinationControls.certificate`), resolved with its key. */
+export interface ClientCertificate {
+  /** Leaf + intermediates, PEM. */
+  cert: string;
+  key: string;
+}
+
+export interface DeliverySchedulerOptions {
+  spool: Spool;
+  log: MailLogSink;
+  nextDcid: () => number;
+  nextMid: () => number;
+  clock: Clock;
+  resolver: DnsResolver;
+  config: Config;
+  clientCertificate?: ClientCertificate | null;
+  timeouts?: Partial<ClientTimeouts>;
+  /** Random source for MX shuffling. */
+  random?: () => number;
+  /** A required TLS level could not be met (alerts subscribe here; `alertOnRequiredTlsFailure` is passed along). */
+  onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
+}
+
+/** What `queue list` shows per message. */
+export interface QueueEntry {
+  mid: number;
+  from: string;
+  receivedAt: number;
+  size: number;
+  held: boolean;
+  recipients: { rid: number; address: string; state: string; attempts: number; nextAttemptAt: number; lastReply: string | null }[];
+}
+
+interface WorkItem {
+  mid: number;
+  rids: number[];
+}
+
+interface DomainState {
+  queue: WorkItem[];
+  active: number;
+  /** Recipients sent in the current rate period: [epoch ms, count]. */
+  sent: [number, number][];
+}
+
+const MAX_TIMER_MS = 30_000;
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return (at < 0 ? address : address.slice(at + 1)).toLowerCase();
+}
+
+export class DeliveryScheduler {
+  readonly counters: DeliveryCounters = newCounters();
+  private config: Config;
+  private controls: DestinationControls;
+  private secureContext: tls.SecureContext;
+  private readonly timeouts: ClientTimeouts;
+  private readonly domains = new Map<string, DomainState>();
+  private readonly inFlight = new Set<string>();
+  private readonly connections = new Set<DeliveryConnection>();
+  private running = false;
+  private stopping = false;
+  private tickScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly o: DeliverySchedulerOptions) {
+    this.config = o.config;
+    this.controls = compileDestinationControls(o.config.destinationControls);
+    this.secureContext = this.buildContext(o.config, o.clientCertificate ?? null);
+    this.timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...o.timeouts };
+  }
+
+  private buildContext(config: Config, cert: ClientCertificate | null): tls.SecureContext {
+    return tls.createSecureContext({
+      ca: trustedCaList(config.trustStore),
+      minVersion: config.ssl.outbound.minVersion,
+      ciphers: config.ssl.outbound.ciphers,
+      ...(cert ? { cert: cert.cert, key: cert.key } : {}),
+    });
+  }
+
+  /** A new committed configuration: routes, destination controls, trust store and client certificate apply to the next connections. */
+  setConfig(config: Config, clientCertificate: ClientCertificate | null = null): void {
+    this.secureContext = this.buildContext(config, clientCertificate);
+    this.config = config;
+    this.controls = compileDestinationControls(config.destinationControls);
+    this.wake();
+  }
+
+  start(): void {
+    this.running = true;
+    this.stopping = false;
+    this.wake();
+  }
+
+  /** Stops picking work; lets running deliveries finish up to `graceMs`, then cuts their connections. */
+  async stop(graceMs = 5000): Promise<void> {
+    this.running = false;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const st of this.domains.values()) {
+      for (const item of st.queue.splice(0)) for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
+    }
+    let t: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (t = setTimeout(resolve, graceMs)));
+    await Promise.race([this.idle(), deadline]);
+    if (t) clearTimeout(t);
+    for (const c of this.connections) void c.close();
+    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
+
+  /** Something new may be due (a message was stored, a hold released): schedule a pass soon. */
+  wake(): void {
+    if (!this.running || this.tickScheduled) return;
+    this.tickScheduled = true;
+    this.busy++;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      try {
+        this.tick();
+      } catch (err) {
+        this.o.log.emit({ event: 'system', text: `delivery scheduler error: ${errorMessage(err)}` });
+      } finally {
+        this.release();
+      }
+    });
+  }
+
+  /** Resolves when no pass or delivery is running. */
+  idle(): Promise<void> {
+    if (this.busy === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private release(): void {
+    this.busy--;
+    if (this.busy === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Makes every pending recipient due now, runs a pass, and resolves when that work is done. */
+  async flush(): Promise<void> {
+    const now = this.o.clock.now();
+    const writes: Promise<void>[] = [];
+    for (const m of this.o.spool.list()) {
+      const updates: RecipientUpdate[] = m.recipients.filter((r) => r.state === 'pending' && r.nextAttemptAt > now).map((r) => ({ rid: r.rid, nextAttemptAt: now }));
+      if (updates.length > 0) writes.push(this.o.spool.update(m.mid, updates));
+    }
+    await Promise.all(writes);
+    await this.runDue();
+  }
+
+  /** Runs one pass over what is due at the clock's now and waits for it (fake-clock tests). */
+  async runDue(): Promise<void> {
+    const wasRunning = this.running;
+    this.running = true;
+    this.busy++;
+    try {
+      this.tick();
+    } finally {
+      this.release();
+      this.running = wasRunning && !this.stopping;
+    }
+    await this.idle();
+  }
+
+  /** One pass: expire old recipients, queue due ones per domain, start workers, arm the timer for the next due time. */
+  private tick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const now = this.o.clock.now();
+    let nextDue = Infinity;
+    for (const m of this.o.spool.list()) {
+      if (m.held) continue;
+      const expired: number[] = [];
+      const byDomain = new Map<string, number[]>();
+      for (const r of m.recipients) {
+        if (r.state !== 'pending' || this.inFlight.has(`${m.mid}:${r.rid}`)) continue;
+        if (isExpired(m.receivedAt, now, this.config.queue)) {
+          expired.push(r.rid);
+          continue;
+        }
+        if (r.nextAttemptAt > now) {
+          nextDue = Math.min(nextDue, r.nextAttemptAt);
+          continue;
+        }
+        const d = domainOf(r.address);
+        const list = byDomain.get(d) ?? [];
+        list.push(r.rid);
+        byDomain.set(d, list);
+      }
+      if (expired.length > 0) this.track(this.expire(m, expired));
+      for (const [domain, rids] of byDomain) {
+        for (const rid of rids) this.inFlight.add(`${m.mid}:${rid}`);
+        this.domainState(domain).queue.push({ mid: m.mid, rids });
+      }
+    }
+    for (const [domain, st] of this.domains) this.startWorkers(domain, st);
+    if (this.running && nextDue !== Infinity) {
+      const wait = Math.min(MAX_TIMER_MS, Math.max(50, nextDue - now));
+      this.timer = setTimeout(() => this.wake(), wait);
+      this.timer.unref();
+    }
+  }
+
+  private domainState(domain: string): DomainState {
+    let st = this.domains.get(domain);
+    if (!st) {
+      st = { queue: [], active: 0, sent: [] };
+      this.domains.set(domain, st);
+    }
+    return st;
+  }
+
+  private startWorkers(domain: string, st: DomainState): void {
+    const { maxConcurrency } = this.controls.forDomain(domain).settings;
+    while (st.queue.length > st.active && st.active < maxConcurrency) {
+      st.active++;
+      this.track(
+        this.runWorker(domain, st).finally(() => {
+          st.active--;
+          if (st.active === 0 && st.queue.length === 0) this.domains.delete(domain);
+        }),
+      );
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.busy++;
+    p.catch((err) => this.o.log.emit({ event: 'system', text: `delivery error: ${errorMessage(err)}` })).finally(() => this.release());
+  }
+
+  private async runWorker(domain: string, st: DomainState): Promise<void> {
+    while (st.queue.length > 0 && !this.stopping) {
+      const policy = this.controls.forDomain(domain);
+      const routing = await resolveNextHops(domain, {
+        routes: this.config.smtpRoutes,
+        resolver: this.o.resolver,
+        ipPreference: policy.settings.ipPreference,
+        ...(this.o.random ? { random: this.o.random } : {}),
+      });
+      if (routing.kind !== 'hops') {
+        // DNS says bounce or defer: the same for everything queued to this domain.
+        for (const item of st.queue.splice(0)) await this.settleAll(item, routing.reply, null);
+        return;
+      }
+      let conn: DeliveryConnection | null = null;
+      let lastFailure: { reply: SmtpReply; hop: NextHop; tls: TlsRecord | null; dcid: number | null } | null = null;
+      for (const hop of routing.hops) {
+        const res = await openDeliveryConnection({
+          nextDcid: this.o.nextDcid,
+          log: this.o.log,
+          hostname: this.config.hostname,
+          domain,
+          hop,
+          policy: this.controls.forHop(domain, hop.ip),
+          tlsOptions: { secureContext: this.secureContext },
+          timeouts: this.timeouts,
+          counters: this.counters,
+          onRequiredTlsFailure: (e) => this.o.onRequiredTlsFailure?.({ ...e, alert: this.controls.alertOnRequiredTlsFailure }),
+        });
+        if (res.kind === 'open') {
+          conn = res.conn;
+          break;
+        }
+        lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
+        if (this.stopping) break;
+      }
+      if (!conn) {
+        // Every host failed: defer all that is queued for the domain now (one dead destination costs one round of connections, not one per message).
+        const r = lastFailure?.reply ?? reply(451, '4.4.1', 'No next hop reachable');
+        for (const item of st.queue.splice(0)) await this.settleAll(item, r, lastFailure ? { hop: lastFailure.hop, tls: lastFailure.tls, dcid: lastFailure.dcid } : null);
+        return;
+      }
+      this.connections.add(conn);
+      try {
+        const { maxMessagesPerConnection } = conn.policy.settings;
+        while (conn.usable && conn.messages < maxMessagesPerConnection && !this.stopping) {
+          const item = st.queue.shift();
+          if (!item) break;
+          if (this.rateLimited(domain, st, item)) continue;
+          await this.deliverItem(conn, item);
+        }
+      } finally {
+        this.connections.delete(conn);
+        await conn.close();
+      }
+    }
+  }
+
+  /** Recipient rate limit of the destination: postpones the item (no attempt counted) when the period's budget is used. */
+  private rateLimited(domain: string, st: DomainState, item: WorkItem): boolean {
+    const { maxRecipientsPerPeriod, periodMinutes } = this.controls.forDomain(domain).settings;
+    if (maxRecipientsPerPeriod === null) return false;
+    const now = this.o.clock.now();
+    const period = periodMinutes * 60_000;
+    st.sent = st.sent.filter(([t]) => t > now - period);
+    const used = st.sent.reduce((n, [, c]) => n + c, 0);
+    if (used + item.rids.length <= maxRecipientsPerPeriod || used === 0) {
+      st.sent.push([now, item.rids.length]);
+      return false;
+    }
+    const until = (st.sent[0]?.[0] ?? now) + period;
+    const updates = item.rids.map((rid) => ({ rid, nextAttemptAt: until }));
+    for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
+    this.track(this.o.spool.update(item.mid, updates).catch(() => {}));
+    return true;
+  }
+
+  private async deliverItem(conn: DeliveryConnection, item: WorkItem): Promise<void> {
+    const m = this.o.spool.get(item.mid);
+    const release = (): void => {
+      for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
+    };
+    if (!m || m.held) return release();
+    const recipients = m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending');
+    if (recipients.length === 0) return release();
+    let body: Buffer;
+    try {
+      body = await this.o.spool.readBody(m.mid);
+    } catch (err) {
+      this.o.log.emit({ event: 'system', text: `MID ${m.mid} could not be read from the spool: ${errorMessage(err)}` });
+      return release();
+    }
+    const outcomes = await conn.deliver({ mid: m.mid, from: m.from, bodyType: m.bodyType, body, recipients: recipients.map((r) => ({ rid: r.rid, address: r.address })) });
+    // The state write (group-committed with everything else) runs while the connection goes on with
+    // the next message: delivery is not paced by fsync. A crash before it is durable means a
+    // redelivery, never a loss.
+    this.track(this.applyOutcomes(m, outcomes, { dcid: conn.dcid, hop: conn.hop, tls: conn.tls }, body).finally(release));
+  }
+
+  /** Same reply for every recipient of a work item (DNS verdicts, unreachable destinations). */
+  private async settleAll(item: WorkItem, r: SmtpReply, where: { dcid: number | null; hop: NextHop | null; tls: TlsRecord | null } | null): Promise<void> {
+    const m = this.o.spool.get(item.mid);
+    try {
+      if (!m) return;
+      const outcome: RecipientOutcome['outcome'] = r.code >= 500 ? 'bounced' : r.code < 300 ? 'delivered' : 'deferred';
+      const rids = item.rids.filter((rid) => m.recipients.find((x) => x.rid === rid)?.state === 'pending');
+      await this.applyOutcomes(m, rids.map((rid) => ({ rid, outcome, reply: r })), where ?? { dcid: null, hop: null, tls: null }, null);
+    } finally {
+      for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
+    }
+  }
+
+  private async applyOutcomes(
+    m: SpooledMessage,
+    outcomes: RecipientOutcome[],
+    where: { dcid: number | null; hop: NextHop | null; tls: TlsRecord | null },
+    body: Buffer | null,
+  ): Promise<void> {
+    const now = this.o.clock.now();
+    const updates: RecipientUpdate[] = [];
+    const bounced: FailedRecipient[] = [];
+    const dcid = where.dcid ?? 0;
+    for (const o of outcomes) {
+      const r = m.recipients.find((x) => x.rid === o.rid);
+      if (!r) continue;
+      const attempts = r.attempts + 1;
+      const text = formatReply(o.reply);
+      const record = encodeAttempt({ at: now, reply: text, dcid: where.dcid, host: where.hop?.host ?? null, ip: where.hop?.ip ?? null, port: where.hop?.port ?? null, tls: where.tls });
+      if (o.outcome === 'delivered') {
+        this.counters.delivered++;
+        updates.push({ rid: o.rid, state: 'delivered', attempts, lastReply: record });
+      } else if (o.outcome === 'bounced') {
+        this.counters.bounced++;
+        this.o.log.emit({ event: 'mid.bounced', dcid, mid: m.mid, rid: o.rid, reason: text });
+        updates.push({ rid: o.rid, state: 'bounced', attempts, lastReply: record });
+        bounced.push({ address: r.address, status: statusOf(o.reply.code, o.reply.enhanced), diagnostic: text, remoteMta: where.hop?.host ?? null, lastAttempt: new Date(now) });
+      } else {
+        const next = nextAttemptAt(attempts, m.receivedAt, now, this.config.queue);
+        if (next === null) {
+          this.counters.bounced++;
+          const reason = `${text} (queue lifetime of ${this.config.queue.lifetimeHours} h exceeded)`;
+          this.o.log.emit({ event: 'mid.bounced', dcid, mid: m.mid, rid: o.rid, reason });
+          updates.push({ rid: o.rid, state: 'bounced', attempts, lastReply: record });
+          bounced.push({ address: r.address, status: '5.4.7', diagnostic: reason, remoteMta: where.hop?.host ?? null, lastAttempt: new Date(now) });
+        } else {
+          this.counters.deferred++;
+          this.o.log.emit({ event: 'mid.delayed', dcid, mid: m.mid, rid: o.rid, reason: text });
+          updates.push({ rid: o.rid, state: 'pending', attempts, nextAttemptAt: next, lastReply: record });
+        }
+      }
+    }
+    if (updates.length === 0) return;
+    try {
+      await this.o.spool.update(m.mid, updates);
+    } catch (err) {
+      this.o.log.emit({ event: 'system', text: `MID ${m.mid} delivery state could not be saved: ${errorMessage(err)}` });
+      return;
+    }
+    if (bounced.length > 0) await this.sendDsn(m, bounced, body);
+    if (updates.some((u) => u.state === 'pending')) this.armFor(updates);
+  }
+
+  private armFor(updates: RecipientUpdate[]): void {
+    if (!this.running) return;
+    const soonest = Math.min(...updates.map((u) => u.nextAttemptAt ?? Infinity));
+    if (soonest === Infinity) return;
+    const wait = Math.min(MAX_TIMER_MS, Math.max(50, soonest - this.o.clock.now()));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  /** Recipients past the queue lifetime: bounce now (with the last error) and tell the sender. */
+  private async expire(m: SpooledMessage, rids: number[]): Promise<void> {
+    for (const rid of rids) this.inFlight.add(`${m.mid}:${rid}`);
+    try {
+      const now = this.o.clock.now();
+      const updates: RecipientUpdate[] = [];
+      const bounced: FailedRecipient[] = [];
+      for (const rid of rids) {
+        const r = m.recipients.find((x) => x.rid === rid);
+        if (!r) continue;
+        const last = decodeAttempt(r.lastReply);
+        const reason = `Message expired after ${this.config.queue.lifetimeHours} h in the queue${last ? `; last error: ${last.reply}` : ''}`;
+        this.counters.bounced++;
+        this.o.log.emit({ event: 'mid.bounced', dcid: last?.dcid ?? 0, mid: m.mid, rid, reason });
+        updates.push({ rid, state: 'bounced' });
+        bounced.push({ address: r.address, status: '5.4.7', diagnostic: reason, remoteMta: last?.host ?? null, lastAttempt: new Date(last?.at || now) });
+      }
+      await this.o.spool.update(m.mid, updates);
+      await this.sendDsn(m, bounced, null);
+    } finally {
+      for (const rid of rids) this.inFlight.delete(`${m.mid}:${rid}`);
+    }
+  }
+
+  /** Stores a DSN for `bounced` as a new message to the envelope sender (never for `<>`), logs it and wakes delivery. */
+  private async sendDsn(m: SpooledMessage, bounced: FailedRecipient[], body: Buffer | null): Promise<void> {
+    if (!shouldSendDsn(m.from)) return;
+    let original = body;
+    if (!original) {
+      try {
+        original = await this.o.spool.readBody(m.mid);
+      } catch {
+        original = Buffer.alloc(0);
+      }
+    }
+    const now = this.o.clock.now();
+    const dsn = buildDsn({ hostname: this.config.hostname, originalMid: m.mid, to: m.from, arrivalDate: new Date(m.receivedAt), now: new Date(now), recipients: bounced, originalBody: original });
+    const mid = this.o.nextMid();
+    try {
+      await this.o.spool.store(
+        { mid, icid: 0, receivedAt: now, from: '', recipients: [m.from], listener: 'dsn', bodyType: dsn.some((b) => b >= 0x80) ? '8BITMIME' : '7BIT', tls: null, clientIp: '127.0.0.1' },
+        dsn,
+      );
+    } catch (err) {
+      this.o.log.emit({ event: 'system', text: `MID ${m.mid} DSN could not be stored: ${errorMessage(err)}` });
+      return;
+    }
+    this.counters.dsns++;
+    this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid });
+    this.wake();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Administration (`gatehouse queue ...`)
+
+  list(): QueueEntry[] {
+    return this.o.spool.list().map((m) => ({
+      mid: m.mid,
+      from: m.from,
+      receivedAt: m.receivedAt,
+      size: m.size,
+      held: m.held,
+      recipients: m.recipients.map((r) => ({ rid: r.rid, address: r.address, state: r.state, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, lastReply: decodeAttempt(r.lastReply)?.reply ?? null })),
+    }));
+  }
+
+  private mustGet(mid: number): SpooledMessage {
+    const m = this.o.spool.get(mid);
+    if (!m) throw new Error(`MID ${mid} is not in the queue`);
+    return m;
+  }
+
+  /** Removes a message without notifying anyone (recipients marked deleted). */
+  async deleteMessage(mid: number): Promise<void> {
+    const m = this.mustGet(mid);
+    const pending = m.recipients.filter((r) => r.state === 'pending');
+    await this.o.spool.update(mid, pending.map((r) => ({ rid: r.rid, state: 'deleted' as const })));
+    this.o.log.emit({ event: 'system', text: `MID ${mid} deleted from the queue by an administrator` });
+  }
+
+  /** Bounces every pending recipient now, with a DSN to the sender. */
+  async bounceMessage(mid: number): Promise<void> {
+    const m = this.mustGet(mid);
+    const pending = m.recipients.filter((r) => r.state === 'pending' && !this.inFlight.has(`${mid}:${r.rid}`));
+    const r = reply(550, '5.3.0', 'Bounced by an administrator (gatehouse queue bounce)');
+    await this.applyOutcomes(m, pending.map((x) => ({ rid: x.rid, outcome: 'bounced', reply: r })), { dcid: null, hop: null, tls: null }, null);
+  }
+
+  async hold(mid: number, held: boolean): Promise<void> {
+    this.mustGet(mid);
+    await this.o.spool.update(mid, [], { held });
+    this.o.log.emit({ event: 'system', text: `MID ${mid} ${held ? 'held' : 'released'} by an administrator` });
+    if (!held) this.wake();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The delivery queue as administrators see it (`gatehouse queue ...`, SPEC
+ * §12): list, flush, delete, bounce, hold, release. A running gateway answers
+ * through its control socket (runQueueRequest); without one, `list` reads the
+ * spool directly (only one process ever writes the spool, so this happens
+ * only when no gateway runs).
+ */
+import { errorMessage } from '../core/errors.js';
+import type { HomeLayout } from '../core/home-layout.js';
+import { QUEUE_ACTIONS, type ControlResponse, type QueueListEntry, type QueueRequest } from '../core/control-protocol.js';
+import type { DeliveryScheduler } from '../queue/delivery-scheduler.js';
+import { decodeAttempt } from '../queue/attempt-record.js';
+import { Spool } from '../queue/spool.js';
+
+/** Handles one queue request inside the running gateway. */
+export async function runQueueRequest(scheduler: DeliveryScheduler | null, request: QueueRequest | undefined): Promise<ControlResponse> {
+  if (!request || !(QUEUE_ACTIONS as readonly string[]).includes(request.action)) return { ok: false, error: `queue: expected an action ${QUEUE_ACTIONS.join('|')}` };
+  if (!scheduler) return { ok: false, error: 'delivery is not running in this gateway' };
+  const { action } = request;
+  try {
+    switch (action) {
+      case 'list':
+        return { ok: true, command: 'queue', action, messages: scheduler.list() };
+      case 'flush':
+        // Make everything due and start it; do not wait for slow next hops.
+        void scheduler.flush();
+        return { ok: true, command: 'queue', action };
+      case 'delete':
+      case 'bounce':
+      case 'hold':
+      case 'release': {
+        const mid = request.mid;
+        if (typeof mid !== 'number' || !Number.isSafeInteger(mid) || mid < 0) return { ok: false, error: `queue ${action}: a MID is required` };
+        if (action === 'delete') await scheduler.deleteMessage(mid);
+        else if (action === 'bounce') await scheduler.bounceMessage(mid);
+        else await scheduler.hold(mid, action === 'hold');
+        return { ok: true, command: 'queue', action, mid };
+      }
+    }
+  } catch (err) {
+    return { ok: false, error: errorMessage(err) };
+  }
+}
+
+/** `queue list` without a running gateway: opens the spool, reads it, closes it. */
+export async function listQueueOffline(layout: HomeLayout): Promise<QueueListEntry[]> {
+  const spool = await Spool.open(layout.spoolDir, { fsync: true });
+  try {
+    return spool.list().map((m) => ({
+      mid: m.mid,
+      from: m.from,
+      receivedAt: m.receivedAt,
+      size: m.size,
+      held: m.held,
+      recipients: m.recipients.map((r) => ({ rid: r.rid, address: r.address, state: r.state, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, lastReply: decodeAttempt(r.lastReply)?.reply ?? null })),
+    }));
+  } finally {
+    await spool.close();
+  }
+}
