@@ -13,6 +13,8 @@
  * are injected; `flush()` makes everything due now and resolves when the work
  * it started is finished (tests, `gatehouse queue flush`).
  */
+import type { QueueListEntry } from '../core/control-protocol.js';
+import { toQueueListEntry } from './queue-listing.js';
 import tls from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
@@ -59,16 +61,6 @@ export interface DeliverySchedulerOptions {
   random?: () => number;
   /** A required TLS level could not be met (alerts subscribe here; `alertOnRequiredTlsFailure` is passed along). */
   onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
-}
-
-/** What `queue list` shows per message. */
-export interface QueueEntry {
-  mid: number;
-  from: string;
-  receivedAt: number;
-  size: number;
-  held: boolean;
-  recipients: { rid: number; address: string; state: string; attempts: number; nextAttemptAt: number; lastReply: string | null }[];
 }
 
 interface WorkItem {
@@ -499,15 +491,8 @@ export class DeliveryScheduler {
   // ---------------------------------------------------------------------------
   // Administration (`gatehouse queue ...`)
 
-  list(): QueueEntry[] {
-    return this.o.spool.list().map((m) => ({
-      mid: m.mid,
-      from: m.from,
-      receivedAt: m.receivedAt,
-      size: m.size,
-      held: m.held,
-      recipients: m.recipients.map((r) => ({ rid: r.rid, address: r.address, state: r.state, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, lastReply: decodeAttempt(r.lastReply)?.reply ?? null })),
-    }));
+  list(): QueueListEntry[] {
+    return this.o.spool.list().map(toQueueListEntry);
   }
 
   private mustGet(mid: number): SpooledMessage {

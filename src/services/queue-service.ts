@@ -9,7 +9,7 @@ import { errorMessage } from '../core/errors.js';
 import type { HomeLayout } from '../core/home-layout.js';
 import { QUEUE_ACTIONS, type ControlResponse, type QueueListEntry, type QueueRequest } from '../core/control-protocol.js';
 import type { DeliveryScheduler } from '../queue/delivery-scheduler.js';
-import { decodeAttempt } from '../queue/attempt-record.js';
+import { toQueueListEntry } from '../queue/queue-listing.js';
 import { Spool } from '../queue/spool.js';
 
 /** Handles one queue request inside the running gateway. */
@@ -46,14 +46,7 @@ export async function runQueueRequest(scheduler: DeliveryScheduler | null, reque
 export async function listQueueOffline(layout: HomeLayout): Promise<QueueListEntry[]> {
   const spool = await Spool.open(layout.spoolDir, { fsync: true });
   try {
-    return spool.list().map((m) => ({
-      mid: m.mid,
-      from: m.from,
-      receivedAt: m.receivedAt,
-      size: m.size,
-      held: m.held,
-      recipients: m.recipients.map((r) => ({ rid: r.rid, address: r.address, state: r.state, attempts: r.attempts, nextAttemptAt: r.nextAttemptAt, lastReply: decodeAttempt(r.lastReply)?.reply ?? null })),
-    }));
+    return spool.list().map(toQueueListEntry);
   } finally {
     await spool.close();
   }
