@@ -141,7 +141,7 @@ describe('connection reuse', () => {
     const sender = await startSender(
       routeTo(mta, (c) => {
         c.destinationControls.default.maxConcurrency = 2;
-        c.destinationControls.default.maxMessagesPerConnection = 10;
+        c.destinationControls.default.maxMessagesPerConnection = 25;
         c.destinationControls.default.tls = 'no';
       }),
       resolver,
@@ -150,13 +150,13 @@ describe('connection reuse', () => {
       const d = sender.gateway.delivery!;
       // Queue them while delivery is paused, then let them go in one pass.
       await d.stop(0);
-      const n = 40;
+      const n = 100;
       for (let i = 0; i < n; i++) await submit(sender, 's@origin.test', [`r${i}@dest.test`]);
       d.start();
       await d.flush();
       assert.equal(mta.messages.length, n);
-      assert.ok(mta.connections <= Math.ceil(n / 10) * 2, `connections: ${mta.connections}`);
-      assert.ok(mta.connections >= Math.ceil(n / 10), `connections: ${mta.connections}`);
+      assert.ok(mta.connections <= Math.ceil(n / 25) * 2, `connections: ${mta.connections}`);
+      assert.ok(mta.connections >= Math.ceil(n / 25), `connections: ${mta.connections}`);
       assert.equal(mta.commands.filter((c) => c === 'RSET').length, n - mta.connections, 'RSET between messages on a reused connection');
     } finally {
       await sender.stop();
