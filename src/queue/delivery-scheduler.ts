@@ -204,7 +204,7 @@ export class DeliveryScheduler {
     this.timer = undefined;
     const now = this.o.clock.now();
     let nextDue = Infinity;
-    for (const m of this.o.spool.list()) {
+    for (const m of this.o.spool.live()) {
       if (m.held) continue;
       const expired: number[] = [];
       const byDomain = new Map<string, number[]>();
@@ -223,7 +223,8 @@ export class DeliveryScheduler {
         list.push(r.rid);
         byDomain.set(d, list);
       }
-      if (expired.length > 0) this.track(this.expire(m, expired));
+      const copy = expired.length > 0 ? this.o.spool.get(m.mid) : undefined;
+      if (copy) this.track(this.expire(copy, expired));
       for (const [domain, rids] of byDomain) {
         for (const rid of rids) this.inFlight.add(`${m.mid}:${rid}`);
         this.domainState(domain).queue.push({ mid: m.mid, rids });

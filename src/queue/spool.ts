@@ -595,6 +595,15 @@ export class Spool {
     return [...this.index.values()].sort((a, b) => a.mid - b.mid).map(cloneMessage);
   }
 
+  /**
+   * The live messages without copying, in the order they were stored: for the
+   * delivery scheduler's pass, which runs after every stored message and must
+   * not copy the whole queue each time. Read-only: never mutate what it yields.
+   */
+  live(): IterableIterator<Readonly<SpooledMessage>> {
+    return this.index.values();
+  }
+
   /** Live message count. */
   size(): number {
     return this.index.size;
