@@ -13,18 +13,8 @@ import { readCertificates, readPrivateKey } from '../../src/tls/certificate-info
 import { lintChain } from '../../src/tls/chain-lint.js';
 import { importPkcs12 } from '../../src/tls/pkcs12.js';
 import { createOpensslCa, openssl, opensslHasLegacy, type OpensslCa } from './openssl-ca.js';
+import { seededRandom as prng } from '../harness/seeded-random.js';
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(seed: Buffer, rnd: () => number): Buffer {
   const int = (n: number): number => Math.floor(rnd() * n);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DataReader, type DataReaderOptions, type DataResult } from './data-reader.js';
+import { seededRandom as rng } from '../../../test/harness/seeded-random.js';
 
 const OPTS: DataReaderOptions = { maxBytes: 10 * 1024 * 1024, bareLineEndings: 'normalize' };
 
@@ -41,17 +42,6 @@ function stuff(body: Buffer): Buffer {
   return Buffer.from(`${withEnd}.\r\n`, 'latin1');
 }
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function splitRandom(data: Buffer, rand: () => number, maxPiece: number): Buffer[] {
   const out: Buffer[] = [];
