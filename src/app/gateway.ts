@@ -13,6 +13,7 @@ import { createResolver, type DnsResolver } from '../dns/resolver.js';
 import { lookupReverseDns } from '../dns/reverse-dns.js';
 import { lookupSbrs } from '../dns/dnsbl.js';
 import { MailLog } from '../logging/mail-log.js';
+import { MailEventTap, type MailEventListener } from '../logging/mail-event-tap.js';
 import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
 import { Spool } from '../queue/spool.js';
 import { DeliveryScheduler, type ClientCertificate } from '../queue/delivery-scheduler.js';
@@ -53,6 +54,9 @@ export class Gateway {
   private readonly tracker = new ConnectionTracker();
   private resolver: DnsResolver;
   private mailLog!: MailLog;
+  /** Every component logs through the tap, so subscribers see each event. */
+  private events!: MailEventTap;
+  private readonly pendingSubscribers: MailEventListener[] = [];
   private spool!: Spool;
   private ids!: IdSequence;
   private services!: InboundServices;
@@ -80,6 +84,22 @@ export class Gateway {
     return this.mailLog;
   }
 
+  /**
+   * Subscribes to every mail-log event (report counters, alert conditions).
+   * May be called before start(); returns the function that unsubscribes.
+   */
+  onMailEvent(listener: MailEventListener): () => void {
+    if (!this.events) {
+      this.pendingSubscribers.push(listener);
+      return () => {
+        const i = this.pendingSubscribers.indexOf(listener);
+        if (i >= 0) this.pendingSubscribers.splice(i, 1);
+        else this.events?.subscribe(listener)();
+      };
+    }
+    return this.events.subscribe(listener);
+  }
+
   /** The delivery scheduler (null when delivery is off): counters, flush, queue administration. */
   get delivery(): DeliveryScheduler | null {
     return this.scheduler;
@@ -90,6 +110,8 @@ export class Gateway {
     for (const dir of [layout.spoolDir, layout.mailLogDir, layout.runDir, layout.stateDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const logCfg = this.config.logging.mailLog;
     this.mailLog = await MailLog.open(layout.mailLogDir, { maxBytes: logCfg.maxBytes, retain: logCfg.retain, rotateDaily: logCfg.rotateDaily, json: logCfg.json, clock: this.clock });
+    this.events = new MailEventTap(this.mailLog, this.clock);
+    for (const listener of this.pendingSubscribers.splice(0)) this.events.subscribe(listener);
     this.spool = await Spool.open(layout.spoolDir, { fsync: this.config.queue.fsync, now: () => this.clock.now() });
     this.ids = IdSequence.open(layout.idsFile);
     const recipientRates = new RecipientRateLimiter(this.clock);
@@ -99,7 +121,7 @@ export class Gateway {
     if (this.options.deliver !== false) {
       this.scheduler = new DeliveryScheduler({
         spool: this.spool,
-        log: this.mailLog,
+        log: this.events,
         nextDcid: () => this.ids.take('dcid'),
         nextMid: () => this.ids.take('mid'),
         clock: this.clock,
@@ -118,12 +140,12 @@ export class Gateway {
           this.scheduler?.wake();
         },
       },
-      log: this.mailLog,
+      log: this.events,
       nextMid: () => this.ids.take('mid'),
       clock: this.clock,
       recipientRates,
     };
-    this.mailLog.emit({ event: 'system', text: `Gatehouse starting: ${this.spool.size()} messages recovered from the spool` });
+    this.events.emit({ event: 'system', text: `Gatehouse starting: ${this.spool.size()} messages recovered from the spool` });
     this.scheduler?.start();
     try {
       for (const l of this.config.listeners) {
@@ -189,7 +211,7 @@ export class Gateway {
     if (this.options.resolver === undefined && JSON.stringify(next.dns) !== JSON.stringify(this.config.dns)) this.resolver = createResolver(next.dns);
     this.config = next;
     this.scheduler?.setConfig(next, this.clientCertificate(next, profiles));
-    this.mailLog.emit({ event: 'system', text: 'Configuration applied' });
+    this.events.emit({ event: 'system', text: 'Configuration applied' });
   }
 
   /** Graceful stop: stop accepting, let sessions finish up to `graceMs`, then cut them; flush spool and log. */
