@@ -1,6 +1,8 @@
 /**
  * Runs a gateway in the foreground as a service: pidfile, control socket
  * (`commit`/`reload`/`status`/`stop` from the CLI, see control-server.ts),
+ * the admin GUI over HTTPS (gui/server.ts; a commit from the GUI applies the
+ * same way as one from the control socket),
  * signals (SIGTERM and SIGINT stop gracefully and exit 0; SIGHUP reloads the
  * committed configuration and reopens the log files). Applying a configuration
  * (commit, reload, SIGHUP) is serialised: one apply at a time, in order.
@@ -15,6 +17,10 @@ import { validateConfig } from '../services/validate-config.js';
 import { ControlServer } from './control-server.js';
 import { runQueueRequest } from '../services/queue-service.js';
 import { Gateway, type BoundListener } from './gateway.js';
+import { GuiServer } from '../gui/server.js';
+
+/** How the admin GUI came up: its URL, or why it did not (the gateway runs without it). */
+export type GuiStartState = { url: string } | { error: string };
 
 /** The pid of a live gateway on this home, or null. */
 export function runningGatewayPid(layout: HomeLayout): number | null {
@@ -34,7 +40,7 @@ export interface RunGatewayOptions {
   version?: number;
 }
 
-export async function runGateway(layout: HomeLayout, config: Config, onStarted: (listeners: BoundListener[]) => void, options: RunGatewayOptions = {}): Promise<void> {
+export async function runGateway(layout: HomeLayout, config: Config, onStarted: (listeners: BoundListener[], gui: GuiStartState) => void, options: RunGatewayOptions = {}): Promise<void> {
   const other = runningGatewayPid(layout);
   if (other !== null && other !== process.pid) throw new UserError(`a gateway is already running on ${layout.root} (pid ${other}); stop it with "gatehouse stop"`);
   const store = new ConfigStore(layout);
@@ -45,12 +51,14 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
 
   let stopping = false;
   let control: ControlServer | undefined;
+  let gui: GuiServer | undefined;
   const stop = async (reason: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`${reason}: stopping (open sessions may finish for ${gateway.currentConfig.smtp.shutdownGraceSeconds} s)\n`);
     try {
       await control?.close();
+      await gui?.stop();
       await gateway.stop();
     } finally {
       fs.rmSync(layout.pidFile, { force: true });
@@ -73,6 +81,7 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
         return { ok: false, error: `configuration version ${committed.version} could not be applied: ${errorMessage(err)}` };
       }
       runningVersion = committed.version;
+      await gui?.apply(v.config).catch((err: unknown) => process.stderr.write(`GUI: ${errorMessage(err)}\n`));
       process.stdout.write(`${command === 'reload' ? 'Reloaded' : 'Applied'} configuration version ${committed.version}\n`);
       return { ok: true, command, version: committed.version, pid: process.pid };
     };
@@ -108,8 +117,27 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
     await gateway.stop(0);
     throw err;
   }
+  let guiState: GuiStartState;
+  try {
+    gui = await GuiServer.start(
+      {
+        home: { layout, store },
+        runningConfig: () => gateway.currentConfig,
+        applyCommitted: async () => {
+          const r = await applyCommitted('commit');
+          if (r.ok) return { ok: true, version: 'version' in r && typeof r.version === 'number' ? r.version : store.committed().version };
+          return { ok: false, error: r.errors && r.errors.length > 0 ? `${r.error}: ${r.errors.join('; ')}` : r.error };
+        },
+        systemLog: (text) => gateway.log.emit({ event: 'system', text }),
+      },
+      config,
+    );
+    guiState = { url: gui.url };
+  } catch (err) {
+    guiState = { error: errorMessage(err) };
+  }
   fs.writeFileSync(layout.pidFile, `${process.pid}\n`, { mode: 0o644 });
-  onStarted(bound);
+  onStarted(bound, guiState);
 
   const reload = async (): Promise<void> => {
     try {

@@ -212,7 +212,13 @@ export const configSchema = z
       .strict()
       .prefault({}),
     gui: z
-      .object({ address: ipAddress.default('127.0.0.1'), port: port.default(8443), certificate: profileName.default('Demo') })
+      .object({
+        address: ipAddress.default('127.0.0.1'),
+        port: port.default(8443),
+        certificate: profileName.default('Demo'),
+        /** A GUI session with no request for this long is logged out. */
+        idleTimeoutMinutes: z.number().int('must be a whole number').min(1, 'must be 1-1440').max(1440, 'must be 1-1440').default(30),
+      })
       .strict()
       .prefault({}),
     alerts: z

@@ -111,6 +111,7 @@ export interface GuiChanges {
   address?: string | undefined;
   port?: number | undefined;
   certificate?: string | undefined;
+  idleTimeoutMinutes?: number | undefined;
 }
 
 export function editGui(draft: Config, changes: GuiChanges): Config['gui'] {
@@ -121,5 +122,6 @@ export function editGui(draft: Config, changes: GuiChanges): Config['gui'] {
   }
   if (changes.port !== undefined) draft.gui.port = changes.port;
   if (changes.certificate !== undefined) draft.gui.certificate = changes.certificate.trim();
+  if (changes.idleTimeoutMinutes !== undefined) draft.gui.idleTimeoutMinutes = changes.idleTimeoutMinutes;
   return draft.gui;
 }

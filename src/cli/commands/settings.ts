@@ -62,12 +62,15 @@ function registerGui(program: Command): void {
     .option('--address <ip>', 'IP address to listen on')
     .option('--port <n>', 'TCP port (1-65535)', parseInteger)
     .option('--certificate <profile>', 'certificate profile')
-    .addHelpText('after', examples('gatehouse gui edit --address 0.0.0.0 --port 8443', 'gatehouse gui edit --certificate Main'))
-    .action((opts: { address?: string; port?: number; certificate?: string }, cmd: Command) => {
-      if (opts.address === undefined && opts.port === undefined && opts.certificate === undefined) throw nothingToChange('--address, --port, --certificate');
+    .option('--idle-timeout <minutes>', 'log a GUI session out after this many idle minutes (1-1440, default 30)', parseInteger)
+    .addHelpText('after', examples('gatehouse gui edit --address 0.0.0.0 --port 8443', 'gatehouse gui edit --certificate Main', 'gatehouse gui edit --idle-timeout 15'))
+    .action((opts: { address?: string; port?: number; certificate?: string; idleTimeout?: number }, cmd: Command) => {
+      if (opts.address === undefined && opts.port === undefined && opts.certificate === undefined && opts.idleTimeout === undefined) {
+        throw nothingToChange('--address, --port, --certificate, --idle-timeout');
+      }
       runStagedEdit(cmd, 'gui edit', (draft) => {
-        const g = editGui(draft, opts);
-        return `GUI set to https://${g.address.includes(':') ? `[${g.address}]` : g.address}:${g.port}/ with certificate ${g.certificate}`;
+        const g = editGui(draft, { address: opts.address, port: opts.port, certificate: opts.certificate, idleTimeoutMinutes: opts.idleTimeout });
+        return `GUI set to https://${g.address.includes(':') ? `[${g.address}]` : g.address}:${g.port}/ with certificate ${g.certificate}, idle timeout ${g.idleTimeoutMinutes} minutes`;
       });
     });
 }

@@ -53,10 +53,10 @@ export function registerStart(program: Command): void {
       const committed = store.committed();
       const v = validateConfig(committed.config);
       if (!v.ok) throw new ConfigError(v.errors);
-      await runGateway(layout, v.config, (listeners) => {
+      await runGateway(layout, v.config, (listeners, gui) => {
         const lines = [`Gatehouse running (pid ${process.pid}, home ${layout.root}, configuration version ${committed.version}, host name ${v.config.hostname})`];
         for (const l of listeners) lines.push(`  ${l.type.padEnd(7)} listener ${l.name} on ${l.address}:${l.port}`);
-        lines.push(`  GUI: https://${v.config.gui.address}:${v.config.gui.port}/ (the admin GUI is not part of this build yet)`);
+        lines.push('url' in gui ? `  GUI: ${gui.url} (user admin)` : `  GUI: not started: ${gui.error}`);
         lines.push(`  Mail log: ${layout.mailLogDir}/mail.current`);
         for (const user of demoCertificateUsers(v.config)) lines.push(`Warning: ${user} uses the demo certificate; install your own with certconfig.`);
         printLines(...lines);
