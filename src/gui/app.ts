@@ -144,7 +144,9 @@ export function createGuiApp(deps: GuiDeps): BuiltGui {
 
   app.get('/login', (c) => {
     if (sessions.touch(getCookie(c, SESSION_COOKIE)) !== null) return c.redirect('/certificates', 303);
-    const token = crypto.randomBytes(24).toString('base64url');
+    // Reuse the token of a login page open in another tab (or loaded again by a redirect), so neither form goes stale.
+    const existing = getCookie(c, LOGIN_COOKIE);
+    const token = existing !== undefined && /^[A-Za-z0-9_-]{32}$/.test(existing) ? existing : crypto.randomBytes(24).toString('base64url');
     setCookie(c, LOGIN_COOKIE, token, { ...COOKIE_OPTIONS, maxAge: 1800 });
     return c.html(LoginPage({ csrf: token, demo: guiUsesDemoCertificate({ deps }) }));
   });
@@ -202,6 +204,7 @@ export function createGuiApp(deps: GuiDeps): BuiltGui {
 
   app.use('*', async (c, next) => {
     if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/static/') || c.req.path === '/login') return next();
+    if (c.req.path === '/favicon.ico') return c.body(null, 204);
     const session = sessions.touch(getCookie(c, SESSION_COOKIE));
     if (session === null) {
       if (isSafeMethod(c.req.method)) return c.redirect('/login', 303);
