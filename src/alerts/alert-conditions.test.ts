@@ -56,8 +56,8 @@ describe('HandshakeFailureRate', () => {
     assert.equal(alert.severity, 'warning');
     assert.equal(alert.key, 'tls-handshake-failures');
     assert.equal(alert.subject, '4 inbound TLS handshake failures in 10 minutes');
-    assert.ok(alert.lines.includes('  2 × 192.0.2.7'), alert.lines.join('\n'));
-    assert.ok(alert.lines.includes('  4 × no shared cipher'));
+    assert.ok(alert.lines.includes('  192.0.2.7: 2'), alert.lines.join('\n'));
+    assert.ok(alert.lines.includes('  no shared cipher: 4'));
     // Spread out: the window slides, old failures no longer count.
     const slow = new HandshakeFailureRate();
     for (let i = 0; i < 10; i++) assert.equal(slow.observe({ event: 'icid.tls.failed', icid: i, reason: 'x' }, t0 + i * 4 * MIN, s), null, `failure ${i}`);

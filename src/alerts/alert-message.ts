@@ -29,10 +29,10 @@ export interface AlertMessage {
 
 const MAX_LINE = 990;
 
-/** One line of text, safe inside a header or a body line. */
+/** One line of text, safe inside a header or a body line (leading spaces kept: indented lists). */
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trimEnd();
   return flat.length > MAX_LINE ? `${flat.slice(0, MAX_LINE - 3)}...` : flat;
 }
 

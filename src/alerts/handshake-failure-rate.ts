@@ -55,7 +55,7 @@ export class HandshakeFailureRate {
       byIp.set(f.ip ?? 'unknown', (byIp.get(f.ip ?? 'unknown') ?? 0) + 1);
       byReason.set(f.reason, (byReason.get(f.reason) ?? 0) + 1);
     }
-    const top = (m: Map<string, number>): string[] => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `  ${n} × ${k}`);
+    const top = (m: Map<string, number>): string[] => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `  ${k}: ${n}`);
     const n = this.failures.length;
     return {
       key: 'tls-handshake-failures',
