@@ -79,7 +79,7 @@ export function registerAlertconfig(program: Command): void {
     });
 
   ac.command('history')
-    .description('List the alerts raised, oldest first: sent ones with the MID of their message, the others with why not.')
+    .description('List the alerts raised, oldest first (those not sent say why; --json adds key and MID).')
     .option('--limit <n>', 'only the newest N', parseInteger)
     .addHelpText('after', examples('gatehouse alertconfig history', 'gatehouse alertconfig history --limit 20 --json'))
     .action((opts: { limit?: number }, cmd: Command) => {
@@ -89,8 +89,8 @@ export function registerAlertconfig(program: Command): void {
       if (entries.length === 0) return printLines('No alerts sent');
       printLines(
         ...formatTable(
-          ['Time', 'Class', 'Severity', 'Subject', 'Recipients', 'MID'],
-          entries.map((e) => [e.time, e.class, e.severity, e.subject, e.sent ? e.recipients.join(', ') : `(not sent${e.note ? `: ${e.note}` : ''})`, e.mid === null ? '-' : String(e.mid)]),
+          ['Time', 'Class', 'Severity', 'Subject', 'Recipients'],
+          entries.map((e) => [e.time, e.class, e.severity, e.subject, e.sent ? e.recipients.join(', ') : `(not sent${e.note ? `: ${e.note}` : ''})`]),
         ),
       );
     });
