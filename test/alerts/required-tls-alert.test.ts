@@ -5,13 +5,16 @@
  * the domain, the MX, the reason and the messages waiting; repeated failures
  * inside the debounce window send nothing more, after it a new one goes out;
  * class × severity routing is honoured; the global switch turns it off;
- * `alertconfig history` lists what was sent.
+ * `alertconfig history` lists what was sent; an alert stuck behind the
+ * failing destination itself raises no alert about the alert (loop guard).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FakeDns } from '../harness/fake-dns.js';
 import type { TestGateway } from '../harness/gateway-fixture.js';
 import { runCli } from '../harness/gateway-process.js';
+import { ALERT_LISTENER } from '../../src/alerts/alert.js';
+import { readAlertHistory } from '../../src/services/alert-history.js';
 import { fakeDnsResolver, startScriptedMta, startSender, submit, type ScriptedMta } from '../delivery/delivery-fixture.js';
 
 class FakeClock {
@@ -135,5 +138,52 @@ describe('required-TLS failure alert', () => {
     await deliverAll(true);
     assert.ok(remote.connections > attempts, 'delivery was attempted again');
     assert.equal(sink.messages.length, before);
+  });
+});
+
+describe('required-TLS alert loop guard', () => {
+  test('an alert stuck behind the failing destination itself raises no further alert', async () => {
+    const { dns, resolver } = await fakeDnsResolver({ 'mx.remote.test': { A: ['127.0.0.1'] } });
+    const remote = await startScriptedMta({ ehlo: ['PIPELINING', '8BITMIME'] });
+    const clock = new FakeClock(Date.now());
+    const sender = await startSender(
+      (c) => {
+        c.smtpRoutes = [{ domain: 'dest.test', hosts: [`mx.remote.test:${remote.port}`] }];
+        c.destinationControls.domains = [{ ...c.destinationControls.default, domain: 'dest.test', tls: 'required' }];
+        // The only alert recipient is behind the destination whose TLS fails.
+        c.alerts.recipients = [{ address: 'noc@dest.test', classes: ['tls'], severities: ['warning'] }];
+        c.alerts.debounceMinutes = 30;
+      },
+      resolver,
+      { clock },
+    );
+    try {
+      const d = sender.gateway.delivery!;
+      const alerts = sender.gateway.alerts!;
+      const requiredTlsAlerts = () => readAlertHistory(sender.layout).filter((e) => e.raw['key'] === 'required-tls:dest.test');
+      const mid = await submit(sender, 'app@origin.test', ['user@dest.test']);
+      await d.runDue();
+      await alerts.idle();
+      await d.runDue();
+      assert.equal(requiredTlsAlerts().length, 1);
+      const alertMid = requiredTlsAlerts()[0]!.mid!;
+      assert.ok(sender.gateway.spoolStore.get(alertMid)?.recipients[0]?.attempts, 'the alert itself was tried and deferred');
+      // The real message goes away; only the alert waits for dest.test now.
+      await d.deleteMessage(mid);
+      const attempts = remote.connections;
+      clock.t += 61 * MIN;
+      await d.flush();
+      await alerts.idle();
+      assert.ok(remote.connections > attempts, 'the alert was retried and failed again');
+      assert.equal(requiredTlsAlerts().length, 1, 'no alert about the alert');
+      assert.deepEqual(
+        sender.gateway.spoolStore.list().filter((m) => m.listener === ALERT_LISTENER).map((m) => m.mid),
+        [alertMid],
+      );
+    } finally {
+      await sender.stop();
+      await remote.close();
+      await dns.close();
+    }
   });
 });
