@@ -234,8 +234,17 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
+        /** Header From of alert mail; null: `gatehouse@<hostname>`. The envelope sender is always `<>`. */
         from: z.string().nullable().default(null),
+        /** The same condition (alert key) is not sent again within this many minutes. */
         debounceMinutes: positiveInt.default(60),
+        /** How often certificate expiry and queue size are checked (also once at start). */
+        checkIntervalSeconds: positiveInt.default(300),
+        /** Inbound TLS handshake failures: alert when more than this many happen within the window; 0 turns the alert off. */
+        tlsFailureThreshold: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(20),
+        tlsFailureWindowMinutes: positiveInt.default(10),
+        /** Queue growth: alert when more than this many messages are in the spool; 0 turns the alert off. */
+        queueThreshold: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(1000),
       })
       .strict()
       .prefault({}),

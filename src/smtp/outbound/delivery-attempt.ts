@@ -70,6 +70,8 @@ export function newCounters(): DeliveryCounters {
 export interface RequiredTlsFailure {
   dcid: number;
   domain: string;
+  /** The hop's host name (MX exchange, route host). */
+  host: string;
   ip: string;
   port: number;
   level: OutboundTls;
@@ -179,7 +181,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
   const requiredFailure = async (reason: string, enhanced: '4.7.4' | '4.7.5', alive: boolean): Promise<OpenResult> => {
     counters.requiredTlsFailures++;
     log.emit({ event: 'dcid.tls.required-failed', dcid, ip: hop.ip });
-    ctx.onRequiredTlsFailure?.({ dcid, domain: ctx.domain, ip: hop.ip, port: hop.port, level, reason });
+    ctx.onRequiredTlsFailure?.({ dcid, domain: ctx.domain, host: hop.host, ip: hop.ip, port: hop.port, level, reason });
     if (alive) await close();
     else {
       client.destroy();
