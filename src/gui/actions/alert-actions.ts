@@ -34,13 +34,20 @@ export const alertActions = [
     id: 'alert-setup',
     method: 'PATCH',
     apiPath: '/alerts/settings',
-    input: z.object({ from: z.string().optional(), debounceMinutes: optionalInt() }),
+    input: z.object({
+      from: z.string().optional(),
+      debounceMinutes: optionalInt(),
+      checkIntervalSeconds: optionalInt(),
+      tlsFailureThreshold: optionalInt(),
+      tlsFailureWindowMinutes: optionalInt(),
+      queueThreshold: optionalInt(),
+    }),
     keepBlank: ['from'],
     page: PAGE,
     run: (ctx, i) =>
       stagedEdit(ctx, 'alertconfig setup', (d) => {
         const a = setupAlerts(d, i);
-        return `Alert settings changed (from ${a.from ?? 'the default address'}, debounce ${a.debounceMinutes} minutes)`;
+        return `Alert settings changed (from ${a.from ?? 'the default address'}, debounce ${a.debounceMinutes} minutes, TLS failures > ${a.tlsFailureThreshold} in ${a.tlsFailureWindowMinutes} minutes, queue > ${a.queueThreshold})`;
       }),
   }),
 ];

@@ -7,7 +7,7 @@ import type { PageContext } from '../page-context.js';
 
 export function AlertsPage({ ctx }: { ctx: PageContext }) {
   const alerts = ctx.deps.home.store.working().alerts;
-  const history = readAlertHistory(ctx.deps.home.layout).slice(-200).reverse();
+  const history = readAlertHistory(ctx.deps.home.layout, { limit: 200 }).reverse();
   const f = { ctx };
   return (
     <Layout ctx={ctx} title="Alerts">
@@ -38,14 +38,25 @@ export function AlertsPage({ ctx }: { ctx: PageContext }) {
           <div class="grid">
             <Field {...f} action="alert-setup" name="from" label="From address" value={alerts.from ?? ''} help="Blank: the default sender" />
             <Field {...f} action="alert-setup" name="debounceMinutes" label="Debounce (minutes)" type="number" value={alerts.debounceMinutes} help="A repeating condition is not re-sent within this time" />
+            <Field {...f} action="alert-setup" name="checkIntervalSeconds" label="Check interval (seconds)" type="number" value={alerts.checkIntervalSeconds} help="Certificate expiry and queue size" />
+            <Field {...f} action="alert-setup" name="tlsFailureThreshold" label="TLS handshake failures" type="number" value={alerts.tlsFailureThreshold} help="Alert above this many in the window; 0: off" />
+            <Field {...f} action="alert-setup" name="tlsFailureWindowMinutes" label="Window (minutes)" type="number" value={alerts.tlsFailureWindowMinutes} />
+            <Field {...f} action="alert-setup" name="queueThreshold" label="Queue size" type="number" value={alerts.queueThreshold} help="Alert above this many messages; 0: off" />
           </div>
           <Submit label="Save settings" />
         </ActionForm>
       </Section>
       <Section title="History">
         <Table
-          head={['Time', 'Class', 'Severity', 'Subject', 'Sent to']}
-          rows={history.map((h) => [h.time, h.class, <span class={`badge badge-${h.severity}`}>{h.severity}</span>, h.subject, h.recipients.join(', ') || '—'])}
+          head={['Time', 'Class', 'Severity', 'Subject', 'Sent to', 'MID']}
+          rows={history.map((h) => [
+            h.time,
+            h.class,
+            <span class={`badge badge-${h.severity}`}>{h.severity}</span>,
+            h.subject,
+            h.sent ? h.recipients.join(', ') : `not sent${h.note ? `: ${h.note}` : ''}`,
+            h.mid === null ? '—' : <a href={`/tracking?mid=${h.mid}`}>{String(h.mid)}</a>,
+          ])}
           empty="No alert has been sent."
         />
       </Section>
