@@ -20,13 +20,16 @@ export const NAV: readonly (readonly [string, string])[] = [
   ['/configuration', 'Configuration'],
 ];
 
-function Head({ title, scripts = [] }: { title: string; scripts?: string[] }) {
+function Head({ title, scripts = [], styles = [] }: { title: string; scripts?: string[]; styles?: string[] }) {
   return (
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{`${title} — Gatehouse`}</title>
       <link rel="stylesheet" href="/static/gui.css" />
+      {styles.map((s) => (
+        <link rel="stylesheet" href={s} />
+      ))}
       <script src="/static/gui.js" defer></script>
       {scripts.map((s) => (
         <script src={s} defer></script>
@@ -48,8 +51,7 @@ export function Layout({ ctx, title, children, scripts, styles }: { ctx: PageCon
     <>
       {raw('<!doctype html>')}
       <html lang="en">
-        <Head title={title} scripts={scripts} />
-        {styles?.map((s) => <link rel="stylesheet" href={s} />)}
+        <Head title={title} scripts={scripts} styles={styles} />
         <body>
           <header class="topbar">
             <a class="brand" href="/">
