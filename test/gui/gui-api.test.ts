@@ -186,6 +186,34 @@ describe('admin GUI and API', () => {
     assert.equal((await c.api('POST', '/api/config/commit', { comment: 'again' }, token)).json['committed'], false);
   });
 
+  test('save, load, rollback and clear through the API', async () => {
+    const c = h.client();
+    await c.loginOk();
+    const missing = await c.api('POST', '/api/config/save', { passwords: 'encrypt' });
+    assert.equal(missing.status, 400);
+    assert.equal((missing.json['fields'] as Record<string, string>)['passphrase'], 'is required to encrypt the private keys');
+    const saved = await c.api('POST', '/api/config/save', { passwords: 'encrypt', passphrase: 'export secret' });
+    assert.equal(saved.status, 200, JSON.stringify(saved.json));
+    const content = saved.json['content'] as string;
+    assert.match(content, /gatehouseExport: 1/);
+    assert.doesNotMatch(content, /BEGIN PRIVATE KEY/);
+    const wrong = await c.api('POST', '/api/config/load', { file: content, passphrase: 'not it' });
+    assert.equal(wrong.status, 400);
+    const loaded = await c.api('POST', '/api/config/load', { file: content, passphrase: 'export secret' });
+    assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
+    assert.equal(loaded.json['staged'], false, 'identical to the committed configuration');
+
+    const rollback = await c.api('POST', '/api/config/rollback', { version: 1 });
+    assert.equal(rollback.status, 200, JSON.stringify(rollback.json));
+    assert.equal(rollback.json['staged'], true);
+    assert.ok((await c.api('GET', '/api/config/changes')).json['changes'] instanceof Array);
+    assert.equal(h.deps.home.store.hasStagedChanges(), true);
+    const cleared = await c.api('POST', '/api/config/clear', {});
+    assert.equal(cleared.json['cleared'], true);
+    assert.equal(h.deps.home.store.hasStagedChanges(), false);
+    assert.equal((await c.api('POST', '/api/config/rollback', { version: 0 })).status, 400);
+  });
+
   test('a session ends after the idle timeout', async () => {
     const c = h.client();
     await c.loginOk();
