@@ -298,7 +298,8 @@ export class DeliveryScheduler {
           conn = res.conn;
           break;
         }
-        lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
+        // A permanent refusal by one host never outweighs a temporary failure of another: bounce only when every host said 5xx.
+        if (lastFailure === null || lastFailure.reply.code >= 500 || res.reply.code < 500) lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
         if (this.stopping) break;
       }
       if (!conn) {

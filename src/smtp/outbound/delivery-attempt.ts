@@ -127,6 +127,16 @@ function outcomeOf(r: SmtpReply): RecipientOutcome['outcome'] {
 }
 
 /**
+ * The failure of a session the next hop refused (greeting, EHLO/HELO): a 5xx
+ * refusal is permanent (bounce, keeping the next hop's code and enhanced
+ * status); anything else defers with 451 4.4.2.
+ */
+function refusal(r: SmtpReply, text: string): SmtpReply {
+  if (r.code >= 500 && r.code < 600) return reply(r.code, r.enhanced?.startsWith('5.') ? r.enhanced : '5.0.0', text);
+  return reply(451, '4.4.2', text);
+}
+
+/**
  * Opens a connection to `ctx.hop` and negotiates TLS per the policy. A
  * preferred level whose handshake fails is retried once in plaintext on a new
  * connection (with its own DCID).
@@ -198,13 +208,13 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
     if (greeting.code !== 220) {
       connectionError(formatReply(greeting), 'unexpected', client.localAddress);
       await close();
-      return { kind: 'failed', reply: reply(451, '4.4.2', `Next hop ${hop.ip} refused the session: ${formatReply(greeting)}`), tls: null, dcid };
+      return { kind: 'failed', reply: refusal(greeting, `Next hop ${hop.ip} refused the session: ${formatReply(greeting)}`), tls: null, dcid };
     }
     let hello = await client.hello(ctx.hostname);
     if (hello.reply.code !== 250) {
       connectionError(formatReply(hello.reply), 'unexpected', client.localAddress);
       await close();
-      return { kind: 'failed', reply: reply(451, '4.4.2', `Next hop ${hop.ip} refused EHLO/HELO: ${formatReply(hello.reply)}`), tls: null, dcid };
+      return { kind: 'failed', reply: refusal(hello.reply, `Next hop ${hop.ip} refused EHLO/HELO: ${formatReply(hello.reply)}`), tls: null, dcid };
     }
     if (downgradeReason !== undefined) {
       // The plaintext retry after a failed handshake: the downgrade is logged (and counted) on this connection.
