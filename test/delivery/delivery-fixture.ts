@@ -154,12 +154,18 @@ export interface ScriptedMtaOptions {
   replies?: Partial<Record<MtaStage, string>>;
   /** Per-recipient RCPT reply (address in lower case → reply line without CRLF); wins over `rcpt`. */
   rcptReplies?: Record<string, string>;
-  /** Never answer at this stage (the client's stage timeout must fire). */
+  /** Never answer at this stage, nor anything after it on that connection (a hung server: the client's stage timeout must fire). */
   silentAt?: MtaStage;
   /** Write every reply one byte per packet (multi-line replies split at every possible point). */
   dribble?: boolean;
   /** Reset the connection (TCP RST) as soon as the first line of message data arrives. */
   resetInData?: boolean;
+  /**
+   * At this stage, answer with an endless reply: `chunk` (default 64 KiB of `x`
+   * without a line end: one endless line) written over and over, as fast as the
+   * client reads, until the client closes or 256 MiB went out.
+   */
+  flood?: { at: MtaStage; chunk?: string };
 }
 
 export interface ScriptedMta {
@@ -172,6 +178,8 @@ export interface ScriptedMta {
   /** Every command line received, with `tls:` prefix after the handshake. */
   commands: string[];
   connections: number;
+  /** Bytes written by `flood` so far. */
+  floodedBytes: number;
   /** Most connections open at the same time so far. */
   peakConnections: number;
   /** Changes the behaviour for connections (and stages) from now on, e.g. a remote that starts behaving. */
@@ -184,7 +192,7 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
   const messages: ScriptedMta['messages'] = [];
   const commands: string[] = [];
   const sockets = new Set<net.Socket>();
-  const state = { connections: 0, open: 0, peak: 0 };
+  const state = { connections: 0, open: 0, peak: 0, flooded: 0 };
   const server = net.createServer((raw) => {
     state.connections++;
     state.open++;
@@ -207,7 +215,9 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
     let mailOk = false;
     // Dribbled writes go out one byte per packet, strictly in order.
     let chain: Promise<void> = Promise.resolve();
+    let hung = false;
     const write = (s: string): void => {
+      if (hung) return;
       if (!o.dribble) {
         sock.write(s);
         return;
@@ -223,8 +233,26 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
       }
     };
     /** Answers a stage: withheld, scripted raw bytes, or the default line. */
+    const flood = (chunk: string): void => {
+      const data = Buffer.from(chunk, 'latin1');
+      const pump = (): void => {
+        while (!sock.destroyed && state.flooded < 256 * 1024 * 1024) {
+          state.flooded += data.length;
+          if (!sock.write(data)) {
+            sock.once('drain', pump);
+            return;
+          }
+        }
+      };
+      sock.write('250-');
+      pump();
+    };
     const answer = (stage: MtaStage, fallback: string): void => {
-      if (o.silentAt === stage) return;
+      if (o.silentAt === stage) {
+        hung = true;
+        return;
+      }
+      if (o.flood?.at === stage) return flood(o.flood.chunk ?? 'x'.repeat(65536));
       const scripted = o.replies?.[stage];
       write(scripted ?? `${fallback}\r\n`);
     };
@@ -247,7 +275,11 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
       commands.push(`${secure ? 'tls:' : ''}${line}`);
       const verb = line.split(/[ :]/)[0]!.toUpperCase();
       if (verb === 'EHLO') {
-        if (o.silentAt === 'ehlo') return;
+        if (o.silentAt === 'ehlo') {
+          hung = true;
+          return;
+        }
+        if (o.flood?.at === 'ehlo') return flood(o.flood.chunk ?? 'x'.repeat(65536));
         if (!secure && o.replies?.ehlo !== undefined) return write(o.replies.ehlo);
         if (o.rawEhlo !== undefined && !secure) return write(o.rawEhlo);
         return write(ehloReply(secure ? ehloAfter : ehlo));
@@ -288,7 +320,10 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
         const r = o.rcptReplies?.[address] ?? (ok ? '250 2.1.5 Ok' : (o.rcpt ?? '250 2.1.5 Ok'));
         const scripted = o.rcptReplies?.[address] === undefined && !ok ? o.replies?.rcpt : undefined;
         if ((scripted ?? r).startsWith('2') && o.silentAt !== 'rcpt') rcpts.push(line);
-        if (o.silentAt === 'rcpt') return;
+        if (o.silentAt === 'rcpt') {
+          hung = true;
+          return;
+        }
         return write(scripted ?? `${r}\r\n`);
       }
       if (verb === 'DATA') {
@@ -327,6 +362,9 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
     commands,
     get connections() {
       return state.connections;
+    },
+    get floodedBytes() {
+      return state.flooded;
     },
     get peakConnections() {
       return state.peak;
