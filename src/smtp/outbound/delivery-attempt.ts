@@ -60,10 +60,12 @@ export interface DeliveryCounters {
   deferred: number;
   bounced: number;
   dsns: number;
+  /** Of `dsns`: delay warnings (Action: delayed). */
+  delayWarnings: number;
 }
 
 export function newCounters(): DeliveryCounters {
-  return { connections: 0, connectionErrors: 0, tlsSuccess: 0, tlsFailures: 0, downgrades: 0, unverifiedContinued: 0, requiredTlsFailures: 0, delivered: 0, deferred: 0, bounced: 0, dsns: 0 };
+  return { connections: 0, connectionErrors: 0, tlsSuccess: 0, tlsFailures: 0, downgrades: 0, unverifiedContinued: 0, requiredTlsFailures: 0, delivered: 0, deferred: 0, bounced: 0, dsns: 0, delayWarnings: 0 };
 }
 
 /** The event the alerts issue subscribes to (`alertOnRequiredTlsFailure`). */
