@@ -38,6 +38,7 @@ import { trustedCaList } from '../tls/secure-context.js';
 import { encodeAttempt, decodeAttempt } from './attempt-record.js';
 import { buildDsn, shouldSendDsn, statusOf, type FailedRecipient } from './dsn.js';
 import { delayWarningDue } from './delay-warning.js';
+import { IpConnectionSlots } from './ip-connection-slots.js';
 import { expiresAt, isExpired, nextAttemptAt } from './retry-schedule.js';
 import type { RecipientUpdate, Spool, SpooledMessage } from './spool.js';
 
@@ -100,6 +101,8 @@ export class DeliveryScheduler {
   private idleWaiters: (() => void)[] = [];
   /** Messages whose delay warning is sent (or being sent); the durable mark is `delayWarned` in the attempt records. */
   private readonly delayWarned = new Set<number>();
+  /** `queue.maxConnectionsPerIp`: domains that share an MX share its connection slots. */
+  private readonly ipSlots = new IpConnectionSlots(() => this.config.queue.maxConnectionsPerIp);
 
   constructor(private readonly o: DeliverySchedulerOptions) {
     this.config = o.config;
@@ -283,8 +286,15 @@ export class DeliveryScheduler {
         return;
       }
       let conn: DeliveryConnection | null = null;
+      let releaseSlot = (): void => {};
       let lastFailure: { reply: SmtpReply; hop: NextHop; tls: TlsRecord | null; dcid: number | null } | null = null;
       for (const hop of routing.hops) {
+        releaseSlot = await this.ipSlots.acquire(hop.ip);
+        // While this worker waited for a slot, others may have taken everything.
+        if (this.stopping || st.queue.length === 0) {
+          releaseSlot();
+          break;
+        }
         const res = await openDeliveryConnection({
           nextDcid: this.o.nextDcid,
           log: this.o.log,
@@ -301,6 +311,7 @@ export class DeliveryScheduler {
           conn = res.conn;
           break;
         }
+        releaseSlot();
         // A permanent refusal by one host never outweighs a temporary failure of another: bounce only when every host said 5xx.
         if (lastFailure === null || lastFailure.reply.code >= 500 || res.reply.code < 500) lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
         if (this.stopping) break;
@@ -323,6 +334,7 @@ export class DeliveryScheduler {
       } finally {
         this.connections.delete(conn);
         await conn.close();
+        releaseSlot();
       }
     }
   }

@@ -180,7 +180,7 @@ export interface ScriptedMta {
   connections: number;
   /** Bytes written by `flood` so far. */
   floodedBytes: number;
-  /** Most connections open at the same time so far. */
+  /** Most sessions open at the same time so far (a session ends at its QUIT or when the socket closes). */
   peakConnections: number;
   /** Changes the behaviour for connections (and stages) from now on, e.g. a remote that starts behaving. */
   update(o: Partial<ScriptedMtaOptions>): void;
@@ -199,8 +199,14 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
     state.peak = Math.max(state.peak, state.open);
     sockets.add(raw);
     raw.setNoDelay(true);
+    // A session counts as open until its QUIT arrives (the client's view) or the socket closes.
+    let counted = true;
+    const ended = (): void => {
+      if (counted) state.open--;
+      counted = false;
+    };
     raw.on('close', () => {
-      state.open--;
+      ended();
       sockets.delete(raw);
     });
     raw.on('error', () => {});
@@ -338,6 +344,7 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
         return write('250 2.0.0 Ok\r\n');
       }
       if (verb === 'QUIT') {
+        ended();
         write('221 2.0.0 Bye\r\n');
         void chain.then(() => sock.end());
         return;
