@@ -404,8 +404,10 @@ export class DeliveryScheduler {
     const bounced: FailedRecipient[] = [];
     const delayed: FailedRecipient[] = [];
     const dcid = where.dcid ?? 0;
-    const warned = this.delayWarned.has(m.mid) || m.recipients.some((r) => decodeAttempt(r.lastReply)?.delayWarned === true);
-    const warnNow = !warned && delayWarningDue(m, now, this.config.queue);
+    // Only a message old enough for a warning needs its records read (the common case costs nothing).
+    const due = delayWarningDue(m, now, this.config.queue);
+    const warned = due && (this.delayWarned.has(m.mid) || m.recipients.some((r) => decodeAttempt(r.lastReply)?.delayWarned === true));
+    const warnNow = due && !warned;
     for (const o of outcomes) {
       const r = m.recipients.find((x) => x.rid === o.rid);
       if (!r) continue;

@@ -305,4 +305,24 @@ describe('invariants over the whole matrix', () => {
     assert.equal(c.unverifiedContinued, 7, 'preferred-verify × the 7 untrusted certificates');
     assert.equal(c.dsns, 6 * LEVELS.length);
   });
+
+  test('retried: once the 4xx remotes behave, every deferred message is delivered exactly once, under its TLS level; TLS-required deferrals stay queued', async () => {
+    for (const r of STAGE_REMOTES) mtas.get(r)!.update({ replies: undefined });
+    await sender.gateway.delivery!.flush();
+    for (const level of LEVELS) {
+      for (const remote of STAGE_REMOTES.filter((r) => r.endsWith('4xx'))) {
+        const address = `user@${domainOf(level, remote)}`;
+        const arrived = arrivedAt(remote, address);
+        assert.equal(arrived.length, 1, `${level} × ${remote} delivered once`);
+        assert.equal(arrived[0]!.tls, expected(level, remote) === 'tls', `${level} × ${remote} encrypted`);
+      }
+      for (const remote of CERT_REMOTES.filter((r) => expected(level, r) === 'deferred')) {
+        const address = `user@${domainOf(level, remote)}`;
+        assert.equal(arrivedAt(remote, address).length, 0, `${level} × ${remote} still not delivered`);
+        const queued = sender.gateway.spoolStore.list().filter((m) => m.recipients.some((x) => x.address === address && x.state === 'pending'));
+        assert.equal(queued.length, 1, `${level} × ${remote} still queued`);
+        assert.equal(queued[0]!.recipients[0]!.attempts, 2, 'tried again');
+      }
+    }
+  });
 });
