@@ -17,6 +17,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { Config } from '../../src/config/schema.js';
 import { offlineResolver, startTestGateway, type TestGateway } from '../harness/gateway-fixture.js';
 import { createTestPki, type TestPki } from '../harness/pki-fixture.js';
@@ -65,6 +67,66 @@ describe('inbound: commands pipelined after STARTTLS are discarded, never execut
       }
     });
   }
+});
+
+describe('inbound: plaintext sent after the 220 (a separate packet) cannot reach the TLS session', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway((c) => {
+      c.listeners.find((x) => x.name === 'IncomingMail')!.rat = ['rcpt.test'];
+    });
+  });
+  after(async () => gw.stop());
+
+  test('commands written after the STARTTLS 220 break the handshake; nothing is executed, the gateway goes on', async () => {
+    const before = gw.gateway.spoolStore.size();
+    const raw = net.connect({ port: gw.port('IncomingMail'), host: '127.0.0.1' });
+    raw.on('error', () => {});
+    let text = '';
+    const waitFor = async (re: RegExp): Promise<void> => {
+      for (let n = 0; !re.test(text); n++) {
+        assert.ok(n < 500 && !raw.destroyed, `no ${re} in ${JSON.stringify(text)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const onData = (d: Buffer): void => {
+      text += d.toString('latin1');
+    };
+    raw.on('data', onData);
+    try {
+      await waitFor(/^220 /m);
+      raw.write('EHLO client.test\r\n');
+      await waitFor(/^250 /m);
+      raw.write('STARTTLS\r\n');
+      await waitFor(/^220 2\.0\.0/m);
+      raw.removeListener('data', onData);
+      // The attacker's packet arrives after the server switched to TLS: it is not a TLS record.
+      raw.write('MAIL FROM:<injected@evil.test>\r\nRCPT TO:<bob@rcpt.test>\r\nDATA\r\nSubject: x\r\n\r\nx\r\n.\r\n');
+      const secure = tls.connect({ socket: raw, rejectUnauthorized: false });
+      const outcome = await new Promise<string>((resolve) => {
+        secure.on('error', (e) => resolve(`error: ${e.message}`));
+        secure.on('close', () => resolve('closed'));
+        secure.on('secureConnect', () => resolve('secure'));
+      });
+      if (outcome === 'secure') {
+        // Should the handshake survive, the injected plaintext must still not have been executed.
+        let inside = '';
+        secure.on('data', (d: Buffer) => (inside += d.toString('latin1')));
+        secure.write('EHLO client.test\r\n');
+        for (let n = 0; !/^250 /m.test(inside) && n < 500; n++) await new Promise((r) => setTimeout(r, 10));
+        assert.match(inside, /^250-gw\.test\r\n/, 'the first reply inside TLS answers our own EHLO');
+      }
+      secure.destroy();
+      assert.equal(gw.gateway.spoolStore.size(), before, `nothing stored (handshake: ${outcome})`);
+      // The gateway is unharmed: a new session works.
+      const c = await SmtpTestClient.connect(gw.port('IncomingMail'));
+      assert.equal((await c.read()).code, 220);
+      assert.equal((await c.command('EHLO client.test')).code, 250);
+      c.close();
+    } finally {
+      raw.destroy();
+    }
+  });
 });
 
 describe('outbound: replies injected with the STARTTLS 220 are never believed', () => {
