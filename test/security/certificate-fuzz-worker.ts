@@ -5,9 +5,10 @@
  * src/services/certificates.ts — certificate upload, PKCS#12 import, custom CA
  * import, and key+certificate paste — and reports every case to the main
  * thread, which holds the watchdog (a hung or crashed worker is terminated
- * and reported with the case and the seed).
+ * and reported with the case and the seed). Loaded outside a worker (the
+ * test runner runs every file of a folder it is given) it does nothing.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../../src/core/errors.js';
 import { initHome } from '../../src/services/home-service.js';
 import { openHome } from '../../src/services/staging.js';
@@ -119,4 +120,5 @@ async function main(): Promise<void> {
   post({ type: 'finished' });
 }
 
-await main();
+// `node --test dist/test` also loads this file on its own (outside a worker): then there is nothing to do.
+if (!isMainThread && workerData !== null) await main();
