@@ -98,6 +98,13 @@ export function handshakeAlert(message: string): string {
   return (m?.[1] ?? message).trim();
 }
 
+/** Whether the sent certificates that are on the path come in path order (leaf, its issuer, that one's issuer...). */
+function inIssuingOrder(sent: readonly crypto.X509Certificate[], path: readonly crypto.X509Certificate[]): boolean {
+  const onPath = path.slice(1);
+  const given = sent.slice(1).filter((c) => onPath.some((p) => p.raw.equals(c.raw)));
+  return given.every((c, i) => onPath[i]?.raw.equals(c.raw) === true);
+}
+
 class Stopwatch {
   private t = performance.now();
   lap(): number {
@@ -209,6 +216,9 @@ export async function checkTlsSession(target: SessionTarget, o: SessionCheckOpti
   if (!authorized) return fail('certificate', `certificate not trusted: ${authorizationError || 'rejected by the TLS library'}`);
   stage('certificate', true);
   rec.add('chain', `Certificate chain verified: issued by trusted CA ${oneLineName(verdict.anchor.subject)}.`, 'ok');
+  if (result.chainSource === 'tls12-probe' && !inIssuingOrder(sent, verdict.path)) {
+    rec.add('chain', 'Note: the intermediates are not sent in issuing order (TLS 1.2 requires it; strict verifiers fail on it).');
+  }
 
   const leaf = sent[0]!;
   rec.add('name', `Verifying certificate name against ${result.tried.join(', ') || '(no identifiers)'}.`);

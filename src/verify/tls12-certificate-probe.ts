@@ -358,7 +358,7 @@ export async function probeCertificateChain(o: ProbeOptions): Promise<ProbeResul
       case 'closed':
         return { kind: 'failed', reason: 'connection closed before the Certificate message' };
       case 'timeout':
-        return { kind: 'failed', reason: `no Certificate message within ${Math.round(o.timeouts.tlsMs / 1000)} s` };
+        return { kind: 'failed', reason: `no Certificate message within ${o.timeouts.tlsMs / 1000} s` };
       case 'error':
         return { kind: 'failed', reason: reading.message };
       default:
