@@ -117,7 +117,7 @@ export async function runCheckTls(home: Home, input: CheckTlsInput, options: Che
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UserError(`port must be 1-65535, got ${port}`, 2);
   const assure = input.assure === true;
   const config = home.store.committed().config;
-  const ctx = verifyContext(config, options);
+  const ctx = await verifyContext(config, home.layout, options);
   const records = (await lookupMx(domain, ctx.resolver)).sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
   const ranks = preferenceRanks(records.map((r) => r.priority));
   const stageNames: CheckTlsStage[] = assure ? [...CHECKTLS_STAGES, 'assure'] : [...CHECKTLS_STAGES];

@@ -109,7 +109,7 @@ export async function runTlsVerify(home: Home, input: TlsVerifyInput, options: T
   const domain = checkDomainName(input.domain, 'domain');
   const port = checkPort(input.port);
   const config = home.store.committed().config;
-  const ctx = verifyContext(config, options);
+  const ctx = await verifyContext(config, home.layout, options);
   const rec = new StepRecorder(options.onStep);
   const result: TlsVerifyResult = { domain, verified: false, reason: null, target: null, session: null, steps: rec.steps };
   const failed = (reason: string): TlsVerifyResult => {
