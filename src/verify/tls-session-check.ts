@@ -198,7 +198,10 @@ export async function checkTlsSession(target: SessionTarget, o: SessionCheckOpti
   rec.add('verifying', 'Verifying peer certificate.');
   let sent: crypto.X509Certificate[] = peer;
   result.chainSource = 'tls-library';
-  const probe = await probeCertificateChain({ ip: target.ip, port: target.port, ehloName: o.ehloName, servername: target.servername, timeouts: o.timeouts });
+  let probe = await probeCertificateChain({ ip: target.ip, port: target.port, ehloName: o.ehloName, servername: target.servername, timeouts: o.timeouts });
+  if (probe.kind === 'chain' && parseCertificates(probe.certificates).length !== probe.certificates.length) {
+    probe = { kind: 'failed', reason: 'a certificate in the Certificate message does not parse' };
+  }
   if (probe.kind === 'chain') {
     sent = parseCertificates(probe.certificates);
     result.chainSource = 'tls12-probe';
