@@ -373,6 +373,22 @@ export class SmtpClient {
   }
 
   /**
+   * Hands the plaintext socket to a caller that speaks TLS itself (the TLS 1.2
+   * probe of `tlsverify`), after a STARTTLS 220 it read with `command`. Bytes
+   * received after that reply are discarded like in `startTls` (response
+   * injection). The client is unusable afterwards; the caller owns the socket
+   * (its own `error` listener stays attached, so an error never goes unhandled).
+   */
+  releaseSocket(): net.Socket {
+    this.buffer = Buffer.alloc(0);
+    this.replies.splice(0);
+    const raw = this.socket;
+    this.detach(raw);
+    this.failure ??= new SmtpClientError('canceled', 'socket handed over');
+    return raw;
+  }
+
+  /**
    * One mail transaction. With PIPELINING, MAIL + RCPTs + DATA go in one write.
    * The body is dot-stuffed with CRLF only (no bare CR/LF, no unstuffed dot line).
    */
