@@ -191,6 +191,10 @@ export const configSchema = z
         retryMaxSeconds: seconds.default(3600),
         /** RFC 5321 §4.5.4.1 suggests 4-5 days; 120 h is the ceiling. */
         lifetimeHours: z.number().positive().max(120, 'must be at most 120 (5 days)').default(72),
+        /** A delay warning (DSN, Action: delayed) once per message still queued after this long; 0 = never. */
+        delayWarningHours: z.number().min(0).max(120, 'must be at most 120 (5 days)').default(4),
+        /** Open delivery connections to one next-hop IP address, across all destination domains (domains sharing an MX). */
+        maxConnectionsPerIp: positiveInt.default(50),
         /** fsync the spool before 250 (turn off only for throwaway test homes). */
         fsync: z.boolean().default(true),
       })
