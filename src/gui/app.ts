@@ -301,7 +301,7 @@ export function createGuiApp(deps: GuiDeps): BuiltGui {
     delete session.flash;
     return { deps, session, flash, path: c.req.path, query: c.req.query() };
   };
-  registerPages(app, pageContext);
+  registerPages(app, pageContext, deps);
   app.get('/', (c) => c.redirect('/certificates', 303));
 
   app.notFound((c) => (c.req.path.startsWith('/api/') ? c.json({ ok: false, error: `no such API: ${c.req.method} ${c.req.path}` }, 404) : c.text('Not found', 404)));

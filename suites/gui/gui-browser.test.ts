@@ -4,7 +4,9 @@
  * download its CSR, have it signed by an openssl test CA, upload it with the
  * intermediate, assign it to a listener, commit, and see the new chain with
  * `openssl s_client -starttls smtp`. Also: a destination set to
- * required-verify shows in the table. Screenshots of every page go to
+ * required-verify shows in the table; with the test CA imported into the
+ * custom trust list, TLS Verify against the listener succeeds step by step.
+ * Screenshots of every page go to
  * test-artifacts/gui/.
  */
 import assert from 'node:assert/strict';
@@ -151,12 +153,34 @@ describe('admin GUI in Chromium', () => {
     await screenshot(page, '07-destinations');
   });
 
+  test('trust the test CA, then TLS Verify against the listener shows every step and succeeds', async () => {
+    await page.goto(`${base}/certificates`);
+    await page.setInputFiles('#f-truststore-import-bundle', ca.root.cert);
+    await page.click('form[data-form="truststore-import"] button[type=submit]');
+    await page.waitForSelector('.flash-ok');
+    await page.goto(`${base}/configuration`);
+    await page.fill('#f-config-commit-comment', 'trust the test CA');
+    await page.click('#commit-form button[type=submit]');
+    await page.waitForSelector('.flash-ok');
+
+    await page.goto(`${base}/tlsverify`);
+    await page.fill('#tlsverify-form input[name=domain]', 'mx.gw.test');
+    await page.fill('#tlsverify-form input[name=host]', `127.0.0.1:${smtpPort}`);
+    await page.click('#tlsverify-form button[type=submit]');
+    await page.waitForSelector('#verdict', { timeout: 30_000 });
+    await page.waitForFunction("!/Running/.test(document.getElementById('verdict')?.textContent ?? 'Running')", undefined, { timeout: 30_000 });
+    const steps = (await page.textContent('#steps')) ?? '';
+    assert.match(steps, new RegExp(`Connecting to 127\\.0\\.0\\.1 on port ${smtpPort}\\.`));
+    assert.match(steps, /TLS connection established: protocol TLSv1\.[23]/);
+    assert.match((await page.textContent('#verdict')) ?? '', /TLS verification completed/);
+    await screenshot(page, '08-tlsverify');
+  });
+
   test('every other page renders', async () => {
     for (const [p, name] of [
-      ['/alerts', '08-alerts'],
-      ['/tracking', '09-tracking'],
-      ['/tlsverify', '10-tlsverify'],
-      ['/report', '11-report'],
+      ['/alerts', '11-alerts'],
+      ['/tracking', '10-tracking'],
+      ['/report', '09-report'],
     ] as const) {
       const r = await page.goto(`${base}${p}`);
       assert.equal(r?.status(), 200, p);

@@ -12,8 +12,10 @@ import { DestinationsPage } from './destinations-page.js';
 import { ListenerPage } from './listener-page.js';
 import { ListenersPage } from './listeners-page.js';
 import { registerToolPages } from './tool-pages.js';
+import { registerTlsVerifyRoutes } from './tls-verify-routes.js';
+import type { GuiDeps } from '../gui-deps.js';
 
-export function registerPages(app: Hono<GuiEnv>, pageContext: (c: Context<GuiEnv>) => PageContext): void {
+export function registerPages(app: Hono<GuiEnv>, pageContext: (c: Context<GuiEnv>) => PageContext, deps: GuiDeps): void {
   app.get('/certificates', (c) => c.html(<CertificatesPage ctx={pageContext(c)} />));
   app.get('/certificates/:name', (c) => c.html(<CertificatePage ctx={pageContext(c)} name={c.req.param('name')} />));
   app.get('/certificates/:name/csr', async (c) => {
@@ -29,5 +31,6 @@ export function registerPages(app: Hono<GuiEnv>, pageContext: (c: Context<GuiEnv
   );
   app.get('/alerts', (c) => c.html(<AlertsPage ctx={pageContext(c)} />));
   app.get('/configuration', (c) => c.html(<ConfigurationPage ctx={pageContext(c)} />));
+  registerTlsVerifyRoutes(app, pageContext, deps);
   registerToolPages(app, pageContext);
 }

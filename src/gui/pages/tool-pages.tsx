@@ -1,6 +1,6 @@
 /**
- * TLS Verify, Mail Logs & Tracking and the TLS Connections report. Their
- * services are being built in parallel; until they land these pages say so.
+ * Mail Logs & Tracking and the TLS Connections report. Their services are
+ * being built in parallel; until they land these pages say so.
  */
 import type { Context, Hono } from 'hono';
 import type { GuiEnv } from '../app.js';
@@ -9,7 +9,6 @@ import type { PageContext } from '../page-context.js';
 
 export function registerToolPages(app: Hono<GuiEnv>, pageContext: (c: Context<GuiEnv>) => PageContext): void {
   for (const [path, title] of [
-    ['/tlsverify', 'TLS Verify'],
     ['/tracking', 'Mail Logs & Tracking'],
     ['/report', 'TLS Connections report'],
   ] as const) {
