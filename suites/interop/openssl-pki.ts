@@ -1,7 +1,8 @@
 /**
  * A test PKI made with the openssl command line (not with Gatehouse's own code):
  * root CA -> intermediate CA -> server leaves, written as PEM files into a folder.
- * EC P-256 keys, SHA-256 signatures, valid from now for 30 days.
+ * EC P-256 keys, SHA-256 signatures, valid from now: CAs for 10 years, leaves for 365 days
+ * (long enough that testssl.sh raises no expiry finding).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export interface OpensslPki {
   serverLeaf(fileStem: string, names: string[]): Promise<PemFiles>;
 }
 
+const CA_DAYS = 3650;
+const LEAF_DAYS = 365;
 const KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
 function files(dir: string, stem: string, cn: string): PemFiles {
@@ -30,14 +33,14 @@ function files(dir: string, stem: string, cn: string): PemFiles {
   return { subjectCn: cn, certFile, keyFile: path.join(dir, `${stem}.key`), certPem: fs.readFileSync(certFile, 'utf8') };
 }
 
-async function signed(dir: string, stem: string, cn: string, issuer: PemFiles, extensions: string[]): Promise<PemFiles> {
+async function signed(dir: string, stem: string, cn: string, issuer: PemFiles, days: number, extensions: string[]): Promise<PemFiles> {
   const csr = path.join(dir, `${stem}.csr`);
   const ext = path.join(dir, `${stem}.ext`);
   fs.writeFileSync(ext, extensions.join('\n') + '\n');
   await runToolOk('openssl', ['req', '-new', ...KEY, '-keyout', path.join(dir, `${stem}.key`), '-out', csr, '-subj', `/O=Gatehouse Interop/CN=${cn}`]);
   await runToolOk('openssl', [
     'x509', '-req', '-in', csr, '-CA', issuer.certFile, '-CAkey', issuer.keyFile, '-CAcreateserial',
-    '-days', '30', '-sha256', '-extfile', ext, '-out', path.join(dir, `${stem}.pem`),
+    '-days', String(days), '-sha256', '-extfile', ext, '-out', path.join(dir, `${stem}.pem`),
   ]);
   fs.chmodSync(path.join(dir, `${stem}.key`), 0o600);
   return files(dir, stem, cn);
@@ -46,13 +49,13 @@ async function signed(dir: string, stem: string, cn: string, issuer: PemFiles, e
 export async function createOpensslPki(dir: string): Promise<OpensslPki> {
   fs.mkdirSync(dir, { recursive: true });
   await runToolOk('openssl', [
-    'req', '-x509', ...KEY, '-keyout', path.join(dir, 'root.key'), '-out', path.join(dir, 'root.pem'), '-days', '30', '-sha256',
+    'req', '-x509', ...KEY, '-keyout', path.join(dir, 'root.key'), '-out', path.join(dir, 'root.pem'), '-days', String(CA_DAYS), '-sha256',
     '-subj', '/O=Gatehouse Interop/CN=Interop Root CA',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   fs.chmodSync(path.join(dir, 'root.key'), 0o600);
   const root = files(dir, 'root', 'Interop Root CA');
-  const intermediate = await signed(dir, 'intermediate', 'Interop Intermediate CA', root, [
+  const intermediate = await signed(dir, 'intermediate', 'Interop Intermediate CA', root, CA_DAYS, [
     'basicConstraints=critical,CA:TRUE,pathlen:0',
     'keyUsage=critical,keyCertSign,cRLSign',
     'subjectKeyIdentifier=hash',
@@ -66,7 +69,7 @@ export async function createOpensslPki(dir: string): Promise<OpensslPki> {
       const cn = names[0];
       if (cn === undefined) throw new Error('serverLeaf needs a name');
       const san = names.map((n) => (/^\d+\.\d+\.\d+\.\d+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
-      return signed(dir, stem, cn, intermediate, [
+      return signed(dir, stem, cn, intermediate, LEAF_DAYS, [
         'basicConstraints=critical,CA:FALSE',
         'keyUsage=critical,digitalSignature',
         'extendedKeyUsage=serverAuth',

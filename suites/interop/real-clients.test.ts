@@ -118,3 +118,54 @@ test('Python smtplib with starttls delivers a message that arrives', async () =>
   assert.match(message, /^Delivered-To: carol@example\.test$/m);
   assert.match(message, /from smtplib\.localdomain[\s\S]*?by gw\.test \(Gatehouse\) with ESMTPS/);
 });
+
+const STARTTLS_INJECTION_SCRIPT = `
+import socket, ssl, sys
+port, cafile, server_name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=15)
+buf = b""
+def reply(sock):
+    global buf
+    while True:
+        lines = buf.split(b"\\r\\n")
+        for i, line in enumerate(lines[:-1]):
+            if len(line) >= 4 and line[3:4] == b" ":
+                out = b"\\r\\n".join(lines[: i + 1])
+                buf = b"\\r\\n".join(lines[i + 1 :])
+                return out.decode()
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise SystemExit("connection closed; got %r" % buf)
+        buf += chunk
+print("banner", reply(s))
+s.sendall(b"EHLO inject.localdomain\\r\\n")
+reply(s)
+# RSET rides in the same segment as STARTTLS, before the handshake (CVE-2011-0411 class).
+s.sendall(b"STARTTLS\\r\\nRSET\\r\\n")
+r = reply(s)
+assert r.startswith("220"), r
+assert buf == b"", "plaintext bytes after the 220: %r" % buf
+t = ssl.create_default_context(cafile=cafile).wrap_socket(s, server_hostname=server_name)
+t.settimeout(3)
+try:
+    data = t.recv(4096)
+    print("INJECTED COMMAND ANSWERED INSIDE TLS: %r" % data)
+    sys.exit(1)
+except (socket.timeout, TimeoutError):
+    print("no answer to the injected command")
+t.settimeout(15)
+t.sendall(b"EHLO inject.localdomain\\r\\n")
+r = reply(t)
+assert r.startswith("250"), r
+t.sendall(b"QUIT\\r\\n")
+print("after tls", reply(t).splitlines()[0])
+`;
+
+test('a command pipelined after STARTTLS is not executed inside TLS (STARTTLS injection, probed with Python ssl)', async () => {
+  const r = must();
+  const out = await runTool('python3', ['-c', STARTTLS_INJECTION_SCRIPT, String(r.gatehouse.port), r.pki.root.certFile, GATEWAY_NAME], { timeoutMs: 60_000 });
+  assert.equal(out.code, 0, out.output);
+  assert.match(out.stdout, /^no answer to the injected command$/m);
+  assert.match(out.stdout, /^after tls 221 /m);
+  await r.gatehouse.waitForMailLog(/ICID \d+ STARTTLS: discarded 6 bytes sent before the TLS handshake/);
+});
