@@ -4,7 +4,7 @@
  * smtproutes, destconfig, dns, gui, commit), then started as a real process
  * (`gatehouse start`). One private relay listener on a free 127.0.0.1 port,
  * TLS required, presenting an openssl-made leaf + intermediate; mail for
- * `recipientDomain` is routed to a loopback port with destination control
+ * each of `recipientDomains` is routed to a loopback port with destination control
  * `required-verify`, trusting only the custom CA list (the test root).
  */
 import path from 'node:path';
@@ -18,8 +18,8 @@ export interface GatehouseOptions {
   pki: OpensslPki;
   /** The listener's certificate (issued by pki.intermediate). */
   leaf: PemFiles;
-  /** Mail for this domain goes to 127.0.0.1:nextHopPort under required-verify. */
-  recipientDomain: string;
+  /** Mail for these domains goes to 127.0.0.1:nextHopPort under required-verify. */
+  recipientDomains: string[];
   nextHopPort: number;
 }
 
@@ -50,8 +50,10 @@ export async function startGatehouse(o: GatehouseOptions): Promise<GatehouseUnde
   await cli(home, 'listenerconfig', 'delete', 'IncomingMail');
   await cli(home, 'listenerconfig', 'edit', 'OutgoingMail', '--address', '127.0.0.1', '--port', String(port), '--certificate', 'Interop');
   await cli(home, 'listenerconfig', 'policy', 'edit', 'OutgoingMail', 'RELAYED', '--tls', 'required');
-  await cli(home, 'smtproutes', 'new', o.recipientDomain, `127.0.0.1:${o.nextHopPort}`);
-  await cli(home, 'destconfig', 'new', o.recipientDomain, '--tls', 'required-verify');
+  for (const domain of o.recipientDomains) {
+    await cli(home, 'smtproutes', 'new', domain, `127.0.0.1:${o.nextHopPort}`);
+    await cli(home, 'destconfig', 'new', domain, '--tls', 'required-verify');
+  }
   // Nothing may leave the machine: DNS goes to a closed loopback port (the route is an IP literal anyway).
   await cli(home, 'dns', 'edit', '--servers', '127.0.0.1:9');
   await cli(home, 'gui', 'edit', '--address', '127.0.0.1', '--port', String(guiPort));

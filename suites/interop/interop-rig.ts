@@ -16,6 +16,11 @@ import { createOpensslPki, type OpensslPki, type PemFiles } from './openssl-pki.
 import { startPostfix, type PostfixInstance } from './postfix-instance.js';
 
 export const RECIPIENT_DOMAIN = 'example.test';
+/**
+ * Also routed to the receiver under required-verify, and accepted by it, but the receiver's
+ * certificate names only RECIPIENT_DOMAIN: Gatehouse must refuse to deliver (the negative control).
+ */
+export const MISMATCH_DOMAIN = 'mismatch.test';
 /** The name Gatehouse's listener certificate carries (with IP 127.0.0.1). */
 export const GATEWAY_NAME = 'gw.test';
 
@@ -68,7 +73,7 @@ export async function startInteropRig(options: { receiver: boolean }): Promise<I
         port: nextHopPort,
         hostname: 'receiver.localdomain',
         mainCf: {
-          virtual_mailbox_domains: RECIPIENT_DOMAIN,
+          virtual_mailbox_domains: `${RECIPIENT_DOMAIN}, ${MISMATCH_DOMAIN}`,
           virtual_mailbox_base: maildirBase,
           virtual_mailbox_maps: 'static:inbox/',
           virtual_uid_maps: 'static:65534',
@@ -81,7 +86,7 @@ export async function startInteropRig(options: { receiver: boolean }): Promise<I
       const r = receiver;
       cleanups.push(() => r.stop());
     }
-    const gatehouse = await startGatehouse({ home: path.join(dir, 'gatehouse'), pki, leaf: gatewayLeaf, recipientDomain: RECIPIENT_DOMAIN, nextHopPort });
+    const gatehouse = await startGatehouse({ home: path.join(dir, 'gatehouse'), pki, leaf: gatewayLeaf, recipientDomains: [RECIPIENT_DOMAIN, MISMATCH_DOMAIN], nextHopPort });
     cleanups.push(() => gatehouse.stop());
     const maildir = path.join(maildirBase, 'inbox');
     return {

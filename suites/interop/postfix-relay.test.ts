@@ -6,14 +6,17 @@
  * the sender relays everything to Gatehouse with smtp_tls_security_level = verify
  * against the openssl-made test root (match=gw.test); Gatehouse relays example.test
  * with destination control required-verify (custom CA list = that root, system
- * list disabled) to the receiver, which delivers into a Maildir.
+ * list disabled) to the receiver, which delivers into a Maildir. Negative control:
+ * mismatch.test goes to the same receiver (which would accept it) under
+ * required-verify, but the receiver's certificate does not name it, so Gatehouse
+ * must not deliver it.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from '../../test/harness/gateway-fixture.js';
 import { findTool, runTool } from './external-tools.js';
-import { GATEWAY_NAME, RECIPIENT_DOMAIN, startInteropRig, type InteropRig } from './interop-rig.js';
+import { GATEWAY_NAME, MISMATCH_DOMAIN, RECIPIENT_DOMAIN, startInteropRig, type InteropRig } from './interop-rig.js';
 import { startPostfix, type PostfixInstance } from './postfix-instance.js';
 
 let rig: InteropRig | undefined;
@@ -74,4 +77,23 @@ test('a message from Postfix through Gatehouse to Postfix arrives, with verified
   assert.match(message, new RegExp(`^Subject: ${marker}$`, 'm'));
   // Both hops are in the trace: Gatehouse received it from the sending Postfix over ESMTPS.
   assert.match(message, /^Received: from sender\.localdomain[\s\S]*?with ESMTPS/m);
+});
+
+test('negative control: under required-verify Gatehouse does not deliver to a server whose certificate does not name the domain', async () => {
+  assert.ok(rig && sender && rig.receiver);
+  const marker = `interop-mismatch-${process.pid}-${Date.now()}`;
+  const swaks = await runTool('swaks', [
+    '--server', '127.0.0.1', '--port', String(sender.port), '--helo', 'client.localdomain',
+    '--from', 'alice@source.test', '--to', `dave@${MISMATCH_DOMAIN}`, '--header', `Subject: ${marker}`,
+  ]);
+  assert.equal(swaks.code, 0, swaks.output);
+  // Postfix hands it to Gatehouse over verified TLS as before ...
+  await sender.waitForLog(new RegExp(`to=<dave@${MISMATCH_DOMAIN}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${rig.gatehouse.port}, .*status=sent`));
+  // ... but Gatehouse refuses the receiver's certificate for mismatch.test and sends nothing.
+  const failed = await rig.gatehouse.waitForMailLog(/DCID (\d+) TLS certificate verification failed: (certificate name mismatch: tried [^\n]*)/);
+  assert.match(failed[2]!, new RegExp(`tried ${MISMATCH_DOMAIN.replace('.', '\\.')}\\b`));
+  assert.match(failed[2]!, new RegExp(`presented DNS:${RECIPIENT_DOMAIN.replace('.', '\\.')}\\b`));
+  await rig.gatehouse.waitForMailLog(new RegExp(`DCID ${failed[1]} IP 127\\.0\\.0\\.1 TLS was required but could not be successfully negotiated`));
+  assert.doesNotMatch(rig.receiver.log(), new RegExp(`to=<dave@${MISMATCH_DOMAIN}>`));
+  await assert.rejects(rig.waitForDelivery(marker, 1_000), /timed out/);
 });
