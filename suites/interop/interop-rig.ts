@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../test/harness/gateway-fixture.js';
 import { waitForText } from './external-tools.js';
-import { startGatehouse, type GatehouseUnderTest } from './gatehouse-under-test.js';
+import { startGatehouse, type GatehouseUnderTest } from './configured-gatehouse.js';
 import { createOpensslPki, type OpensslPki, type PemFiles } from './openssl-pki.js';
 import { startPostfix, type PostfixInstance } from './postfix-instance.js';
 
