@@ -13,6 +13,8 @@ import { registerSettings } from './commands/settings.js';
 import { registerSmtproutes } from './commands/smtproutes.js';
 import { registerSslconfig } from './commands/sslconfig.js';
 import { registerQueue } from './commands/queue.js';
+import { registerMailLogs } from './commands/mail-logs.js';
+import { registerReport } from './commands/report.js';
 
 /** Commander's own error lines read `gatehouse: ...` like ours; help text passes unchanged. */
 function writeError(text: string): void {
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerAlertconfig(program);
   registerCertconfig(program);
   registerQueue(program);
+  registerMailLogs(program);
+  registerReport(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: writeError });

@@ -485,7 +485,7 @@ export class DeliveryScheduler {
       return;
     }
     this.counters.dsns++;
-    this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid });
+    this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid, to: m.from });
     this.wake();
   }
 
