@@ -39,7 +39,7 @@ function describeAttempt(a: DeliveryAttemptStory): string[] {
 
 /** The text form of one story: a summary block, then the log lines. */
 export function formatStory(s: MessageStory): string[] {
-  const pad = (label: string): string => `  ${label.padEnd(12)}`;
+  const pad = (label: string): string => `  ${label.padEnd(14)}`;
   const lines = [`MID ${s.mid}: ${s.outcome}`];
   if (s.receivedAt) lines.push(`${pad('Received')}${s.receivedAt}`);
   if (s.dsnFor !== null) lines.push(`${pad('DSN for')}MID ${s.dsnFor}`);
