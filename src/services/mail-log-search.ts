@@ -17,37 +17,44 @@ export function mailLogCurrentPath(home: string): string {
   return path.join(homeLayout(home).mailLogDir, MAIL_LOG_CURRENT);
 }
 
+/** The last `n` lines of the first `size` bytes of the open file `fd`, reading backwards from there. */
+function lastLines(fd: number, size: number, n: number): string[] {
+  if (n === 0 || size === 0) return [];
+  const chunks: Buffer[] = [];
+  let pos = size;
+  let newlines = 0;
+  const CHUNK = 64 * 1024;
+  // n lines need n+1 newlines before them (the last line ends with one), unless we reach the start.
+  while (pos > 0 && newlines <= n) {
+    const len = Math.min(CHUNK, pos);
+    pos -= len;
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, pos);
+    chunks.unshift(buf);
+    for (const b of buf) if (b === 0x0a) newlines++;
+  }
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  if (pos > 0) lines.shift(); // the first piece may be a partial line
+  return lines.slice(-n);
+}
+
+function checkLineCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`the number of lines must be a whole number of 0 or more, got ${n}`, 2);
+}
+
 /** The last `n` lines of mail.current (fewer if it is shorter; none if it does not exist). Reads backwards from the end. */
 export function tailMailLog(home: string, n: number): string[] {
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`the number of lines must be a whole number of 0 or more, got ${n}`, 2);
-  if (n === 0) return [];
-  const file = mailLogCurrentPath(home);
+  checkLineCount(n);
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(mailLogCurrentPath(home), 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   try {
-    const size = fs.fstatSync(fd).size;
-    const chunks: Buffer[] = [];
-    let pos = size;
-    let newlines = 0;
-    const CHUNK = 64 * 1024;
-    // n lines need n+1 newlines before them (the last line ends with one), unless we reach the start.
-    while (pos > 0 && newlines <= n) {
-      const len = Math.min(CHUNK, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, pos);
-      chunks.unshift(buf);
-      for (const b of buf) if (b === 0x0a) newlines++;
-    }
-    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    if (pos > 0) lines.shift(); // the first piece may be a partial line
-    return lines.slice(-n);
+    return lastLines(fd, fs.fstatSync(fd).size, n);
   } finally {
     fs.closeSync(fd);
   }
@@ -70,6 +77,8 @@ export async function* grepMailLogs(home: string, re: RegExp): AsyncGenerator<st
 }
 
 export interface FollowOptions {
+  /** First hand over the last this many lines (default 0). They come from the same open file the follower continues from, so no line written in between is lost. */
+  lines?: number;
   /** Poll interval in ms (default 250). */
   intervalMs?: number;
   /** Stops following. */
@@ -77,14 +86,15 @@ export interface FollowOptions {
 }
 
 /**
- * Calls `onLine` for every line appended to mail.current from now on (after
- * the caller printed its tail), until `signal` aborts. Follows the file across
+ * Calls `onLine` for the last `lines` lines of mail.current and then for every
+ * line appended to it, until `signal` aborts. Follows the file across
  * rotation: the rest of the renamed file is read to its end, then the new
  * mail.current from its start. A truncated file is read again from its start.
  */
 export async function followMailLog(home: string, onLine: (line: string) => void, options: FollowOptions = {}): Promise<void> {
   const file = mailLogCurrentPath(home);
   const interval = options.intervalMs ?? 250;
+  checkLineCount(options.lines ?? 0);
   let fd: number | null = null;
   let ino = -1;
   let offset = 0;
@@ -99,6 +109,7 @@ export async function followMailLog(home: string, onLine: (line: string) => void
     const st = fs.fstatSync(fd);
     ino = st.ino;
     offset = fromEnd ? st.size : 0;
+    if (fromEnd) for (const line of lastLines(fd, st.size, options.lines ?? 0)) onLine(line);
   };
   const readNew = (): void => {
     if (fd === null) return;
@@ -123,11 +134,13 @@ export async function followMailLog(home: string, onLine: (line: string) => void
   try {
     while (!options.signal?.aborted) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, interval);
-        options.signal?.addEventListener('abort', () => {
+        const done = (): void => {
           clearTimeout(t);
+          options.signal?.removeEventListener('abort', done);
           resolve();
-        }, { once: true });
+        };
+        const t = setTimeout(done, interval);
+        options.signal?.addEventListener('abort', done, { once: true });
       });
       readNew();
       let current: fs.Stats | null = null;

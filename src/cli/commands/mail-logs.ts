@@ -76,14 +76,16 @@ export function registerMailLogs(program: Command): void {
     .option('-f, --follow', 'keep printing lines as they are written (Ctrl-C to stop)')
     .action(async (opts: { lines: number; follow?: boolean }, cmd: Command) => {
       const { home } = globalOptions(cmd);
-      const last = tailMailLog(home, opts.lines);
-      if (last.length > 0) printLines(...last);
-      if (!opts.follow) return;
+      if (!opts.follow) {
+        const last = tailMailLog(home, opts.lines);
+        if (last.length > 0) printLines(...last);
+        return;
+      }
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      await followMailLog(home, (line) => process.stdout.write(`${line}\n`), { signal: stop.signal });
+      await followMailLog(home, (line) => process.stdout.write(`${line}\n`), { lines: opts.lines, signal: stop.signal });
     });
 
   program
