@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 
 import { MAIL_LOG_CURRENT, MAIL_LOG_JSON_CURRENT, ROTATED_JSON_RE, ROTATED_TEXT_RE } from './mail-log.js';
 import type { LogLevel, MailEvent } from './mail-events.js';
@@ -28,25 +28,34 @@ export function mailLogFiles(dir: string, kind: MailLogKind): string[] {
   return [...rotated, ...(names.includes(current) ? [current] : [])].map((n) => path.join(dir, n));
 }
 
-/** Every line of `file` (without its newline); a file that vanished (rotated away and pruned) yields nothing. */
+/** Every line of `file` (without its newline), read in 1 MiB chunks; a file that vanished (rotated away and pruned) yields nothing. */
 export async function* readLines(file: string): AsyncGenerator<string> {
-  let stream: fs.ReadStream;
+  let fh: fs.promises.FileHandle;
   try {
-    stream = fs.createReadStream(file, { encoding: 'utf8' });
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
+    fh = await fs.promises.open(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw err;
   }
-  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   try {
-    for await (const line of lines) if (line !== '') yield line;
+    const buf = Buffer.alloc(1024 * 1024);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const text = rest + decoder.write(buf.subarray(0, bytesRead));
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        if (nl > start) yield text.slice(start, nl);
+        start = nl + 1;
+      }
+      rest = text.slice(start);
+    }
+    rest += decoder.end();
+    if (rest !== '') yield rest;
   } finally {
-    lines.close();
-    stream.destroy();
+    await fh.close();
   }
 }
 
@@ -64,10 +73,15 @@ export function parseLoggedEvent(line: string): LoggedEvent | null {
   }
 }
 
-/** Every event of the JSON-lines logs in `dir`, oldest first. */
-export async function* readLoggedEvents(dir: string): AsyncGenerator<LoggedEvent> {
+/**
+ * Every event of the JSON-lines logs in `dir`, oldest first. `wanted`, when
+ * given, sees the raw line first and skips it unless it returns true (a cheap
+ * text test saves parsing lines a reader has no use for).
+ */
+export async function* readLoggedEvents(dir: string, wanted?: (line: string) => boolean): AsyncGenerator<LoggedEvent> {
   for (const file of mailLogFiles(dir, 'json')) {
     for await (const line of readLines(file)) {
+      if (wanted && !wanted(line)) continue;
       const e = parseLoggedEvent(line);
       if (e) yield e;
     }

@@ -149,6 +149,9 @@ function addressMatcher(pattern: string): (address: string) => boolean {
   return (a) => a.toLowerCase().endsWith(`@${domain}`);
 }
 
+/** The ID fields of a JSON log line (they are numbers, written without spaces by JSON.stringify). */
+const ID_FIELDS = /"(mid|originalMid|icid|dcid)":(\d+)/g;
+
 function field<T>(e: LoggedEvent, name: string): T | undefined {
   return (e as unknown as Record<string, unknown>)[name] as T | undefined;
 }
@@ -166,7 +169,8 @@ export async function trackMessages(home: string, query: TrackQuery): Promise<Me
     if (!m) index.set(mid, (m = { mid, time, icid: null, from: null, to: [], dcids: new Set(), dsnFor: null }));
     return m;
   };
-  for await (const e of readLoggedEvents(dir)) {
+  const indexed = (line: string): boolean => line.includes('"event":"mid.') || line.includes('"event":"dcid.delivery.') || line.includes('"retryOf":');
+  for await (const e of readLoggedEvents(dir, indexed)) {
     const t = Date.parse(e.time);
     switch (e.event) {
       case 'mid.start':
@@ -230,7 +234,17 @@ export async function trackMessages(home: string, query: TrackQuery): Promise<Me
       for (let r = retryOf.get(d); r !== undefined; r = retryOf.get(r)) add(midsOfDcid, r, m.mid);
     }
   }
-  for await (const e of readLoggedEvents(dir)) {
+  // Only lines naming a selected MID (or original MID), ICID or DCID are parsed.
+  const selectedMids = new Set(byMid.keys());
+  const relevant = (line: string): boolean => {
+    for (const m of line.matchAll(ID_FIELDS)) {
+      const id = Number(m[2]);
+      const set = m[1] === 'icid' ? midsOfIcid : m[1] === 'dcid' ? midsOfDcid : selectedMids;
+      if (set.has(id)) return true;
+    }
+    return false;
+  };
+  for await (const e of readLoggedEvents(dir, relevant)) {
     const mid = field<number>(e, 'mid');
     if (mid !== undefined) {
       byMid.get(mid)?.events.push(e);
