@@ -61,7 +61,7 @@ for (let h = 0; h < 30 * 24; h++) {
 }
 started = performance.now();
 const cpu = process.cpuUsage();
-const r = tlsReport(home, { since: now - 30 * 86_400_000, now });
+const r = await tlsReport(home, { since: now - 30 * 86_400_000, now });
 const used = process.cpuUsage(cpu);
 console.log(`report tls --since 30d (720 hour files, 200 domains each way): ${((performance.now() - started) / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s CPU, ${r.inbound.domains.length} inbound domains, ${r.inbound.series.time.length} hours`);
 fs.rmSync(home, { recursive: true, force: true });

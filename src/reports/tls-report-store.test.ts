@@ -18,16 +18,16 @@ test('hour files: merge adds, read filters by hour, a damaged file reads as empt
   assert.deepEqual(fs.readdirSync(dir).sort(), ['20261129T12.json', '20261129T13.json']);
   assert.equal(hourOfFile('20261129T13.json'), H);
   assert.equal(hourOfFile('notes.txt'), null);
-  const read = readTlsReport(dir, H, H);
+  const read = await readTlsReport(dir, H, H);
   assert.equal(read.length, 1);
   assert.deepEqual(read[0]!.counts.inbound.get('a.test'), { ...emptyCounts(), connections: 2, plaintext: 2 });
-  assert.equal(readTlsReport(dir, H - 3_600_000, H).length, 2);
+  assert.equal((await readTlsReport(dir, H - 3_600_000, H)).length, 2);
   assert.equal((fs.statSync(path.join(dir, '20261129T13.json')).mode & 0o777).toString(8), '600');
 
   fs.writeFileSync(path.join(dir, '20261129T13.json'), '{"inbound": {"a.test": {"connections": 5, "plaintext": -1, "x": 3}}');
-  assert.equal(readTlsReport(dir, H, H)[0]!.counts.inbound.size, 0, 'damaged JSON reads as empty');
+  assert.equal((await readTlsReport(dir, H, H))[0]!.counts.inbound.size, 0, 'damaged JSON reads as empty');
   fs.writeFileSync(path.join(dir, '20261129T13.json'), '{"inbound": {"a.test": {"connections": 5, "plaintext": -1, "x": 3}}}');
-  assert.deepEqual(readTlsReport(dir, H, H)[0]!.counts.inbound.get('a.test'), { ...emptyCounts(), connections: 5 }, 'negative and unknown fields dropped');
+  assert.deepEqual((await readTlsReport(dir, H, H))[0]!.counts.inbound.get('a.test'), { ...emptyCounts(), connections: 5 }, 'negative and unknown fields dropped');
 
   await pruneTlsReport(dir, H + 3_600_000, 90 * 60_000);
   assert.deepEqual(fs.readdirSync(dir), ['20261129T13.json']);

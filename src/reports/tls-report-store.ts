@@ -14,7 +14,6 @@
  * Files older than the retention (400 days) are deleted by {@link pruneTlsReport}.
  */
 import fsp from 'node:fs/promises';
-import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
@@ -124,10 +123,10 @@ export async function mergeIntoTlsReport(dir: string, delta: ReadonlyMap<number,
 }
 
 /** The stored hours in [fromHour, toHour] (hour starts, ms), oldest first. */
-export function readTlsReport(dir: string, fromHour: number, toHour: number): { hour: number; counts: HourCounts }[] {
+export async function readTlsReport(dir: string, fromHour: number, toHour: number): Promise<{ hour: number; counts: HourCounts }[]> {
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = await fsp.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -138,7 +137,7 @@ export function readTlsReport(dir: string, fromHour: number, toHour: number): { 
     if (hour === null || hour < fromHour || hour > toHour) continue;
     let text: string;
     try {
-      text = fs.readFileSync(path.join(dir, name), 'utf8');
+      text = await fsp.readFile(path.join(dir, name), 'utf8');
     } catch {
       continue; // replaced or pruned while we listed
     }

@@ -49,13 +49,13 @@ export interface TlsReport {
 /** Longest window: the retention of the hour files. */
 const MAX_WINDOW_MS = 400 * 86_400_000;
 
-export function tlsReport(home: string, query: TlsReportQuery): TlsReport {
+export async function tlsReport(home: string, query: TlsReportQuery): Promise<TlsReport> {
   const now = query.now ?? Date.now();
   if (!Number.isFinite(query.since) || query.since > now) throw new UserError('the report window must start in the past');
   const since = Math.max(query.since, now - MAX_WINDOW_MS);
   const first = hourOf(since);
   const last = hourOf(now);
-  const stored = readTlsReport(tlsReportDir(homeLayout(home).stateDir), first, last);
+  const stored = await readTlsReport(tlsReportDir(homeLayout(home).stateDir), first, last);
   const byHour = new Map(stored.map((s) => [s.hour, s.counts]));
   const direction = (d: TlsDirection): TlsDirectionReport => {
     const totals = emptyCounts();

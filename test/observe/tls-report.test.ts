@@ -155,7 +155,7 @@ describe('TLS connections report', () => {
       assert.equal(plainMta.messages.filter((m) => m.rcpts.some((r) => r.includes('reqfail-out.test'))).length, 0, 'nothing sent where TLS was required');
 
       await gw.gateway.tlsReportRecorder!.flush();
-      const r = tlsReport(home, { since: H, now: clock.now() });
+      const r = await tlsReport(home, { since: H, now: clock.now() });
       assert.deepEqual(rows(r, 'inbound'), inboundFirstRun);
       assert.deepEqual(rows(r, 'outbound'), outboundFirstRun);
       // One hour bucket, holding everything.
@@ -186,7 +186,7 @@ describe('TLS connections report', () => {
     } finally {
       await gw.stop(); // flushes
     }
-    const r = tlsReport(home, { since: H, now: clock.now() });
+    const r = await tlsReport(home, { since: H, now: clock.now() });
     assert.deepEqual(rows(r, 'inbound'), { ...inboundFirstRun, 'plain-in.test': c({ connections: 2, plaintext: 2, messages: 2 }) });
     assert.deepEqual(rows(r, 'outbound'), { ...outboundFirstRun, 'plain-out.test': c({ connections: 2, plaintext: 2, messages: 2 }) });
   });

@@ -47,10 +47,10 @@ export function registerReport(program: Command): void {
     )
     .option('--since <duration>', 'the past period to report on (90m, 24h, 7d, 2w)', parseDuration, 24 * 3_600_000)
     .option('--json', 'print JSON (totals, per-hour series, per-domain table)')
-    .action((opts: { since: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { since: number; json?: boolean }, cmd: Command) => {
       const g = globalOptions(cmd);
       const now = Date.now();
-      const r = tlsReport(g.home, { since: now - opts.since, now });
+      const r = await tlsReport(g.home, { since: now - opts.since, now });
       if (opts.json || g.json) return printJson(r);
       printLines(`TLS connections from ${r.since} to ${r.until} (hourly buckets)`, '', ...section('Inbound', r.inbound, false), '', ...section('Outbound', r.outbound, true));
     });
