@@ -15,6 +15,7 @@ import { lookupSbrs } from '../dns/dnsbl.js';
 import { MailLog } from '../logging/mail-log.js';
 import { MailEventTap, type MailEventListener } from '../logging/mail-event-tap.js';
 import { TlsReportRecorder } from '../reports/tls-report-recorder.js';
+import { AlertMonitor } from '../alerts/alert-monitor.js';
 import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
 import { Spool } from '../queue/spool.js';
 import { DeliveryScheduler, type ClientCertificate } from '../queue/delivery-scheduler.js';
@@ -69,6 +70,7 @@ export class Gateway {
   private scheduler: DeliveryScheduler | null = null;
   /** TLS connections report counters (SPEC §9), fed by the event tap, flushed to `<home>/state/tls-report/`. */
   private tlsReport: TlsReportRecorder | null = null;
+  private alertMonitor: AlertMonitor | null = null;
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
@@ -110,6 +112,11 @@ export class Gateway {
     return this.tlsReport;
   }
 
+  /** The alerts feature (SPEC §8; null before start): checkNow, idle, raise. */
+  get alerts(): AlertMonitor | null {
+    return this.alertMonitor;
+  }
+
   /** The delivery scheduler (null when delivery is off): counters, flush, queue administration. */
   get delivery(): DeliveryScheduler | null {
     return this.scheduler;
@@ -132,6 +139,10 @@ export class Gateway {
     this.sweepTimer = setInterval(() => recipientRates.sweep(), 60_000);
     this.sweepTimer.unref();
     const profiles = await this.resolveProfiles(this.config);
+    const alerts = new AlertMonitor({ config: this.config, clock: this.clock, stateDir: layout.stateDir, log: this.events, spool: this.spool, nextMid: () => this.ids.take('mid'), wake: () => this.scheduler?.wake() });
+    this.alertMonitor = alerts;
+    this.events.subscribe(alerts.onMailEvent);
+    const onRequiredTlsFailure = this.options.onRequiredTlsFailure;
     if (this.options.deliver !== false) {
       this.scheduler = new DeliveryScheduler({
         spool: this.spool,
@@ -143,7 +154,10 @@ export class Gateway {
         config: this.config,
         clientCertificate: this.clientCertificate(this.config, profiles),
         ...(this.options.deliveryTimeouts ? { timeouts: this.options.deliveryTimeouts } : {}),
-        ...(this.options.onRequiredTlsFailure ? { onRequiredTlsFailure: this.options.onRequiredTlsFailure } : {}),
+        onRequiredTlsFailure: (e) => {
+          alerts.onRequiredTlsFailure(e);
+          onRequiredTlsFailure?.(e);
+        },
       });
     }
     const spool = this.spool;
@@ -161,6 +175,7 @@ export class Gateway {
     };
     this.events.emit({ event: 'system', text: `Gatehouse starting: ${this.spool.size()} messages recovered from the spool` });
     this.scheduler?.start();
+    alerts.start();
     try {
       for (const l of this.config.listeners) {
         const server = this.createListener(this.config, l.name, profiles);
@@ -225,6 +240,7 @@ export class Gateway {
     if (this.options.resolver === undefined && JSON.stringify(next.dns) !== JSON.stringify(this.config.dns)) this.resolver = createResolver(next.dns);
     this.config = next;
     this.scheduler?.setConfig(next, this.clientCertificate(next, profiles));
+    this.alertMonitor?.setConfig(next);
     this.events.emit({ event: 'system', text: 'Configuration applied' });
   }
 
@@ -244,6 +260,7 @@ export class Gateway {
       for (const s of servers) s.destroySessions();
       await allClosed;
     }
+    await this.alertMonitor?.stop();
     if (this.scheduler) await this.scheduler.stop(Math.min(graceMs, 5000));
     try {
       await this.spool?.close();

@@ -15,6 +15,8 @@ import { registerSslconfig } from './commands/sslconfig.js';
 import { registerQueue } from './commands/queue.js';
 import { registerMailLogs } from './commands/mail-logs.js';
 import { registerReport } from './commands/report.js';
+import { registerTlsverify } from './commands/tlsverify.js';
+import { registerChecktls } from './commands/checktls.js';
 
 /** Commander's own error lines read `gatehouse: ...` like ours; help text passes unchanged. */
 function writeError(text: string): void {
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerQueue(program);
   registerMailLogs(program);
   registerReport(program);
+  registerTlsverify(program);
+  registerChecktls(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     cmd.configureOutput({ writeErr: writeError });

@@ -191,6 +191,10 @@ export const configSchema = z
         retryMaxSeconds: seconds.default(3600),
         /** RFC 5321 §4.5.4.1 suggests 4-5 days; 120 h is the ceiling. */
         lifetimeHours: z.number().positive().max(120, 'must be at most 120 (5 days)').default(72),
+        /** A delay warning (DSN, Action: delayed) once per message still queued after this long; 0 = never. */
+        delayWarningHours: z.number().min(0).max(120, 'must be at most 120 (5 days)').default(4),
+        /** Open delivery connections to one next-hop IP address, across all destination domains (domains sharing an MX). */
+        maxConnectionsPerIp: positiveInt.default(50),
         /** fsync the spool before 250 (turn off only for throwaway test homes). */
         fsync: z.boolean().default(true),
       })
@@ -228,8 +232,17 @@ export const configSchema = z
               .strict(),
           )
           .default([]),
+        /** Header From of alert mail; null: `gatehouse@<hostname>`. The envelope sender is always `<>`. */
         from: z.string().nullable().default(null),
+        /** The same condition (alert key) is not sent again within this many minutes. */
         debounceMinutes: positiveInt.default(60),
+        /** How often certificate expiry and queue size are checked (also once at start). */
+        checkIntervalSeconds: positiveInt.default(300),
+        /** Inbound TLS handshake failures: alert when more than this many happen within the window; 0 turns the alert off. */
+        tlsFailureThreshold: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(20),
+        tlsFailureWindowMinutes: positiveInt.default(10),
+        /** Queue growth: alert when more than this many messages are in the spool; 0 turns the alert off. */
+        queueThreshold: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(1000),
       })
       .strict()
       .prefault({}),

@@ -62,4 +62,9 @@ describe('isRelayProbe', () => {
       assert.match(why, re, `${local}@${domain}`);
     }
   });
+
+  it('flags a source route even when it was stripped to a plain address (<@hop:user@domain>)', () => {
+    assert.match(isRelayProbe('user', 'example.com', false, true) ?? '', /source route/);
+    assert.equal(isRelayProbe('user', 'example.com', false, false), null);
+  });
 });

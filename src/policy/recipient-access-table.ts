@@ -34,9 +34,11 @@ export function isRecipientDomainAccepted(rat: readonly string[], domain: string
  * was a quoted string. Flags: a quoted local part containing `@`, `%` or `!`;
  * an `@` inside the local part (`user@dom@srv`, source routes); the percent
  * hack (`user%dom@srv`); a bang path (`dom!user@srv`); an IP-literal domain
- * (`user@[1.2.3.4]`, `user@[IPv6:...]`).
+ * (`user@[1.2.3.4]`, `user@[IPv6:...]`); a source route (`<@hop:user@domain>`,
+ * which the parser strips: `hadSourceRoute` says one was given).
  */
-export function isRelayProbe(local: string, domain: string, quoted: boolean): string | null {
+export function isRelayProbe(local: string, domain: string, quoted: boolean, hadSourceRoute = false): string | null {
+  if (hadSourceRoute) return 'source route (sender-specified routing)';
   let l = local;
   if (l.length >= 2 && l.startsWith('"') && l.endsWith('"')) {
     l = l.slice(1, -1);

@@ -17,6 +17,8 @@ export interface AttemptRecord {
   ip: string | null;
   port: number | null;
   tls: TlsRecord | null;
+  /** A delay warning was sent for this message (carried from record to record, so it is sent once). */
+  delayWarned?: boolean;
 }
 
 export function encodeAttempt(a: AttemptRecord): string {
@@ -30,7 +32,9 @@ export function decodeAttempt(lastReply: string | null): AttemptRecord | null {
     try {
       const v = JSON.parse(lastReply) as Partial<AttemptRecord>;
       if (typeof v.reply === 'string' && typeof v.at === 'number') {
-        return { at: v.at, reply: v.reply, dcid: v.dcid ?? null, host: v.host ?? null, ip: v.ip ?? null, port: v.port ?? null, tls: v.tls ?? null };
+        const a: AttemptRecord = { at: v.at, reply: v.reply, dcid: v.dcid ?? null, host: v.host ?? null, ip: v.ip ?? null, port: v.port ?? null, tls: v.tls ?? null };
+        if (v.delayWarned === true) a.delayWarned = true;
+        return a;
       }
     } catch {
       // fall through: not ours

@@ -37,7 +37,9 @@ import { DEFAULT_CLIENT_TIMEOUTS, formatReply, type ClientTimeouts } from '../sm
 import { trustedCaList } from '../tls/secure-context.js';
 import { encodeAttempt, decodeAttempt } from './attempt-record.js';
 import { buildDsn, shouldSendDsn, statusOf, type FailedRecipient } from './dsn.js';
-import { isExpired, nextAttemptAt } from './retry-schedule.js';
+import { delayWarningDue } from './delay-warning.js';
+import { IpConnectionSlots } from './ip-connection-slots.js';
+import { expiresAt, isExpired, nextAttemptAt } from './retry-schedule.js';
 import type { RecipientUpdate, Spool, SpooledMessage } from './spool.js';
 
 /** The outbound client certificate (`destinationControls.certificate`), resolved with its key. */
@@ -97,6 +99,10 @@ export class DeliveryScheduler {
   private timer: NodeJS.Timeout | undefined;
   private busy = 0;
   private idleWaiters: (() => void)[] = [];
+  /** Messages whose delay warning is sent (or being sent); the durable mark is `delayWarned` in the attempt records. */
+  private readonly delayWarned = new Set<number>();
+  /** `queue.maxConnectionsPerIp`: domains that share an MX share its connection slots. */
+  private readonly ipSlots = new IpConnectionSlots(() => this.config.queue.maxConnectionsPerIp);
 
   constructor(private readonly o: DeliverySchedulerOptions) {
     this.config = o.config;
@@ -280,8 +286,15 @@ export class DeliveryScheduler {
         return;
       }
       let conn: DeliveryConnection | null = null;
+      let releaseSlot = (): void => {};
       let lastFailure: { reply: SmtpReply; hop: NextHop; tls: TlsRecord | null; dcid: number | null } | null = null;
       for (const hop of routing.hops) {
+        releaseSlot = await this.ipSlots.acquire(hop.ip);
+        // While this worker waited for a slot, others may have taken everything.
+        if (this.stopping || st.queue.length === 0) {
+          releaseSlot();
+          break;
+        }
         const res = await openDeliveryConnection({
           nextDcid: this.o.nextDcid,
           log: this.o.log,
@@ -298,7 +311,9 @@ export class DeliveryScheduler {
           conn = res.conn;
           break;
         }
-        lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
+        releaseSlot();
+        // A permanent refusal by one host never outweighs a temporary failure of another: bounce only when every host said 5xx.
+        if (lastFailure === null || lastFailure.reply.code >= 500 || res.reply.code < 500) lastFailure = { reply: res.reply, hop, tls: res.tls, dcid: res.dcid };
         if (this.stopping) break;
       }
       if (!conn) {
@@ -319,6 +334,7 @@ export class DeliveryScheduler {
       } finally {
         this.connections.delete(conn);
         await conn.close();
+        releaseSlot();
       }
     }
   }
@@ -386,13 +402,19 @@ export class DeliveryScheduler {
     const now = this.o.clock.now();
     const updates: RecipientUpdate[] = [];
     const bounced: FailedRecipient[] = [];
+    const delayed: FailedRecipient[] = [];
     const dcid = where.dcid ?? 0;
+    // Only a message old enough for a warning needs its records read (the common case costs nothing).
+    const due = delayWarningDue(m, now, this.config.queue);
+    const warned = due && (this.delayWarned.has(m.mid) || m.recipients.some((r) => decodeAttempt(r.lastReply)?.delayWarned === true));
+    const warnNow = due && !warned;
     for (const o of outcomes) {
       const r = m.recipients.find((x) => x.rid === o.rid);
       if (!r) continue;
       const attempts = r.attempts + 1;
       const text = formatReply(o.reply);
-      const record = encodeAttempt({ at: now, reply: text, dcid: where.dcid, host: where.hop?.host ?? null, ip: where.hop?.ip ?? null, port: where.hop?.port ?? null, tls: where.tls });
+      const attempt = { at: now, reply: text, dcid: where.dcid, host: where.hop?.host ?? null, ip: where.hop?.ip ?? null, port: where.hop?.port ?? null, tls: where.tls };
+      const record = encodeAttempt(warned ? { ...attempt, delayWarned: true } : attempt);
       if (o.outcome === 'delivered') {
         this.counters.delivered++;
         updates.push({ rid: o.rid, state: 'delivered', attempts, lastReply: record });
@@ -412,11 +434,22 @@ export class DeliveryScheduler {
         } else {
           this.counters.deferred++;
           this.o.log.emit({ event: 'mid.delayed', dcid, mid: m.mid, rid: o.rid, reason: text });
-          updates.push({ rid: o.rid, state: 'pending', attempts, nextAttemptAt: next, lastReply: record });
+          const warnedRecord = warnNow ? encodeAttempt({ ...attempt, delayWarned: true }) : record;
+          updates.push({ rid: o.rid, state: 'pending', attempts, nextAttemptAt: next, lastReply: warnedRecord });
+          if (warnNow) delayed.push({ address: r.address, status: statusOf(o.reply.code, o.reply.enhanced), diagnostic: text, remoteMta: where.hop?.host ?? null, lastAttempt: new Date(now) });
         }
       }
     }
     if (updates.length === 0) return;
+    if (delayed.length > 0) {
+      this.markDelayWarned(m.mid);
+      // The warning covers the whole message: its other recipients still queued are listed too.
+      for (const r of m.recipients) {
+        if (r.state !== 'pending' || outcomes.some((o) => o.rid === r.rid)) continue;
+        const last = decodeAttempt(r.lastReply);
+        delayed.push({ address: r.address, status: '4.0.0', diagnostic: last?.reply ?? 'not yet attempted', remoteMta: last?.host ?? null, lastAttempt: new Date(last?.at || now) });
+      }
+    }
     try {
       await this.o.spool.update(m.mid, updates);
     } catch (err) {
@@ -424,7 +457,14 @@ export class DeliveryScheduler {
       return;
     }
     if (bounced.length > 0) await this.sendDsn(m, bounced, body);
+    if (delayed.length > 0) await this.sendDsn(m, delayed, body, 'delay');
     if (updates.some((u) => u.state === 'pending')) this.armFor(updates);
+  }
+
+  /** Remembers a sent delay warning (the in-memory guard between workers of different domains of one message). */
+  private markDelayWarned(mid: number): void {
+    if (this.delayWarned.size >= 10_000) for (const x of this.delayWarned) if (!this.o.spool.get(x)) this.delayWarned.delete(x);
+    this.delayWarned.add(mid);
   }
 
   private armFor(updates: RecipientUpdate[]): void {
@@ -462,7 +502,7 @@ export class DeliveryScheduler {
   }
 
   /** Stores a DSN for `bounced` as a new message to the envelope sender (never for `<>`), logs it and wakes delivery. */
-  private async sendDsn(m: SpooledMessage, bounced: FailedRecipient[], body: Buffer | null): Promise<void> {
+  private async sendDsn(m: SpooledMessage, bounced: FailedRecipient[], body: Buffer | null, kind: 'failure' | 'delay' = 'failure'): Promise<void> {
     if (!shouldSendDsn(m.from)) return;
     let original = body;
     if (!original) {
@@ -473,7 +513,17 @@ export class DeliveryScheduler {
       }
     }
     const now = this.o.clock.now();
-    const dsn = buildDsn({ hostname: this.config.hostname, originalMid: m.mid, to: m.from, arrivalDate: new Date(m.receivedAt), now: new Date(now), recipients: bounced, originalBody: original });
+    const dsn = buildDsn({
+      hostname: this.config.hostname,
+      originalMid: m.mid,
+      to: m.from,
+      arrivalDate: new Date(m.receivedAt),
+      now: new Date(now),
+      recipients: bounced,
+      originalBody: original,
+      kind,
+      willRetryUntil: new Date(expiresAt(m.receivedAt, this.config.queue)),
+    });
     const mid = this.o.nextMid();
     try {
       await this.o.spool.store(
@@ -485,6 +535,7 @@ export class DeliveryScheduler {
       return;
     }
     this.counters.dsns++;
+    if (kind === 'delay') this.counters.delayWarnings++;
     this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid, to: m.from });
     this.wake();
   }

@@ -33,3 +33,22 @@ test('never a DSN for the null sender; header section split', () => {
   assert.equal(shouldSendDsn('a@b'), true);
   assert.equal(headerSection(original).toString(), 'Received: from x\r\nSubject: Hello\r\nFrom: a@b.test\r\n');
 });
+
+test('delay warning: Action: delayed, a 4.x.x status, Will-Retry-Until, and a subject that says it is still queued', () => {
+  const dsn = buildDsn({
+    hostname: 'gw.test',
+    originalMid: 8,
+    to: 'a@b.test',
+    arrivalDate: new Date(0),
+    now: new Date(4 * 3_600_000),
+    kind: 'delay',
+    willRetryUntil: new Date(72 * 3_600_000),
+    recipients: [{ address: 'x@dest.test', status: '4.2.2', diagnostic: '452 4.2.2 Mailbox full', remoteMta: 'mx.dest.test', lastAttempt: new Date(4 * 3_600_000) }],
+    originalBody: original,
+  }).toString('latin1');
+  assert.match(dsn, /^Subject: Delayed Mail \(still being retried\)\r$/m);
+  assert.match(dsn, /^Content-Type: multipart\/report; report-type=delivery-status; boundary=/m);
+  assert.match(dsn, /\r\nFinal-Recipient: rfc822; x@dest.test\r\nAction: delayed\r\nStatus: 4.2.2\r\n[^]*Will-Retry-Until: Sun, 04 Jan 1970 00:00:00 \+0000\r\n/);
+  assert.match(dsn, /will be retried until Sun, 04 Jan 1970 00:00:00 \+0000/);
+  assert.doesNotMatch(dsn, /Action: failed/);
+});

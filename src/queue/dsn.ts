@@ -6,6 +6,10 @@
  * `Auto-Submitted: auto-replied`; sent with the null sender `<>` to the
  * original envelope sender, never when that sender is itself `<>` (no bounce
  * loops). Lines are CRLF only, ready for the spool.
+ *
+ * The same builder makes delay warnings (`kind: 'delay'`, RFC 3464 §2.3.3
+ * `Action: delayed` with a 4.x.x status and `Will-Retry-Until`): the message
+ * is still queued and will be retried.
  */
 import crypto from 'node:crypto';
 
@@ -31,6 +35,10 @@ export interface DsnInput {
   recipients: FailedRecipient[];
   /** The original message (header section is copied). */
   originalBody: Buffer;
+  /** `failure` (default): the recipients failed for good. `delay`: still being retried. */
+  kind?: 'failure' | 'delay';
+  /** For `delay`: when the queue gives up (the message's expiry). */
+  willRetryUntil?: Date;
 }
 
 /** RFC 5321 §4.5.5: never a notification about a message from the null sender. */
@@ -62,10 +70,15 @@ export function statusOf(code: number, enhanced: string | undefined): string {
 export function buildDsn(input: DsnInput): Buffer {
   const boundary = `=_gatehouse_dsn_${crypto.randomBytes(12).toString('hex')}`;
   const host = oneLine(input.hostname);
+  const delay = input.kind === 'delay';
+  const until = input.willRetryUntil ? rfc5322Date(input.willRetryUntil) : null;
+  const summary = delay
+    ? ['Your message has not been delivered yet to one or more recipients.', `It is still in the queue and will be retried${until ? ` until ${until}` : ''}.`, 'You do not need to send it again.']
+    : ['Your message could not be delivered to one or more recipients.'];
   const lines: string[] = [
     `From: Mail Delivery System <MAILER-DAEMON@${host}>`,
     `To: <${oneLine(input.to)}>`,
-    'Subject: Undelivered Mail Returned to Sender',
+    delay ? 'Subject: Delayed Mail (still being retried)' : 'Subject: Undelivered Mail Returned to Sender',
     `Date: ${rfc5322Date(input.now)}`,
     `Message-ID: <dsn.${input.originalMid}.${crypto.randomBytes(6).toString('hex')}@${host}>`,
     'Auto-Submitted: auto-replied',
@@ -80,7 +93,7 @@ export function buildDsn(input: DsnInput): Buffer {
     '',
     `This is the mail system at host ${host}.`,
     '',
-    'Your message could not be delivered to one or more recipients.',
+    ...summary,
     '',
     ...input.recipients.map((r) => `<${oneLine(r.address)}>: ${oneLine(r.diagnostic)}`),
     '',
@@ -93,9 +106,10 @@ export function buildDsn(input: DsnInput): Buffer {
     `Arrival-Date: ${rfc5322Date(input.arrivalDate)}`,
   ];
   for (const r of input.recipients) {
-    lines.push('', `Final-Recipient: rfc822; ${oneLine(r.address)}`, 'Action: failed', `Status: ${oneLine(r.status)}`);
+    lines.push('', `Final-Recipient: rfc822; ${oneLine(r.address)}`, `Action: ${delay ? 'delayed' : 'failed'}`, `Status: ${oneLine(r.status)}`);
     if (r.remoteMta) lines.push(`Remote-MTA: dns; ${oneLine(r.remoteMta)}`);
     lines.push(`Diagnostic-Code: smtp; ${oneLine(r.diagnostic)}`, `Last-Attempt-Date: ${rfc5322Date(r.lastAttempt)}`);
+    if (delay && until) lines.push(`Will-Retry-Until: ${until}`);
   }
   lines.push('', `--${boundary}`, 'Content-Type: text/rfc822-headers', 'Content-Description: Undelivered message headers', '', '');
   const head = Buffer.from(lines.join('\r\n'), 'latin1');

@@ -72,10 +72,24 @@ export interface AlertSetup {
   /** From address of alert mail; `''` restores the alerts module's default. */
   from?: string | undefined;
   debounceMinutes?: number | undefined;
+  /** Certificate expiry and queue size check interval. */
+  checkIntervalSeconds?: number | undefined;
+  /** Inbound TLS handshake failures: more than this many within the window raise an alert (0: off). */
+  tlsFailureThreshold?: number | undefined;
+  tlsFailureWindowMinutes?: number | undefined;
+  /** More than this many messages in the queue raise an alert (0: off). */
+  queueThreshold?: number | undefined;
 }
+
+/** The flags of `alertconfig setup`, for "nothing to change". */
+export const ALERT_SETUP_FIELDS = ['from', 'debounceMinutes', 'checkIntervalSeconds', 'tlsFailureThreshold', 'tlsFailureWindowMinutes', 'queueThreshold'] as const;
 
 export function setupAlerts(draft: Config, setup: AlertSetup): Config['alerts'] {
   if (setup.from !== undefined) draft.alerts.from = setup.from.trim() === '' ? null : toAlertAddress(setup.from);
   if (setup.debounceMinutes !== undefined) draft.alerts.debounceMinutes = setup.debounceMinutes;
+  if (setup.checkIntervalSeconds !== undefined) draft.alerts.checkIntervalSeconds = setup.checkIntervalSeconds;
+  if (setup.tlsFailureThreshold !== undefined) draft.alerts.tlsFailureThreshold = setup.tlsFailureThreshold;
+  if (setup.tlsFailureWindowMinutes !== undefined) draft.alerts.tlsFailureWindowMinutes = setup.tlsFailureWindowMinutes;
+  if (setup.queueThreshold !== undefined) draft.alerts.queueThreshold = setup.queueThreshold;
   return draft.alerts;
 }

@@ -62,3 +62,18 @@ test('describe: names, SANs, key, signature, fingerprint; self-signed detection 
   const sha1 = await pki.server(['old.example.test'], { sha1: true });
   assert.equal(describeCertificate(sha1.certificatePem).weakSignature, true);
 });
+
+test('regression (fuzz): a certificate whose public key is damaged is refused as unreadable, never a raw OpenSSL error later', async () => {
+  // OpenSSL parses such a certificate; only reading its key fails ("digital envelope routines::decode error"),
+  // which used to escape from chain lint, key references and `certconfig ca import` as a plain Error.
+  const { certificatePem } = await createSelfSigned({ cn: 'damaged.example.test' }, { key: 'ec-p256', days: 1 });
+  const good = new crypto.X509Certificate(certificatePem);
+  const spki = good.publicKey.export({ type: 'spki', format: 'der' });
+  const der = Buffer.from(good.raw);
+  const point = der.indexOf(spki) + spki.length - 65; // the 0x04 prefix of the uncompressed EC point
+  assert.equal(der[point], 0x04);
+  der[point] = 0x05;
+  assert.throws(() => readCertificates(der, '--cert'), (e: unknown) => e instanceof UserError && /--cert: Could not read PEM data/.test(e.message));
+  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64')}\n-----END CERTIFICATE-----\n`;
+  assert.throws(() => readCertificates(pem, '--cert'), (e: unknown) => e instanceof UserError && e.message === '--cert: certificate 1 could not be read');
+});

@@ -25,6 +25,17 @@ export function certificateToPem(der: Buffer | Uint8Array): string {
 }
 
 /**
+ * A DER certificate that Node can use: it parses, and so does its public key
+ * (OpenSSL parses a certificate with a damaged SubjectPublicKeyInfo and only
+ * fails when the key is read, later, with a raw library error). Throws on either.
+ */
+function parseCertificate(der: Buffer): crypto.X509Certificate {
+  const cert = new crypto.X509Certificate(der);
+  void cert.publicKey;
+  return cert;
+}
+
+/**
  * The certificates of a PEM bundle (or a single DER certificate), as canonical
  * PEM in file order. `what` names the input in errors ("--cert FILE").
  * Refuses input with no certificate, a block that does not parse, or more
@@ -39,7 +50,7 @@ export function readCertificates(input: string | Buffer, what: string, maxCount 
     if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) throw new UserError(`${what}: holds a private key, not a certificate`);
     if (buf.length > 0 && buf[0] === 0x30) {
       try {
-        return [certificateToPem(new crypto.X509Certificate(buf).raw)];
+        return [certificateToPem(parseCertificate(buf).raw)];
       } catch {
         /* fall through */
       }
@@ -51,7 +62,7 @@ export function readCertificates(input: string | Buffer, what: string, maxCount 
     const body = m[1]!;
     if (!/^[A-Za-z0-9+/=\s]*$/.test(body)) throw new UserError(`${what}: certificate ${i + 1} is not valid base64`);
     try {
-      return certificateToPem(new crypto.X509Certificate(Buffer.from(body.replace(/\s+/g, ''), 'base64')).raw);
+      return certificateToPem(parseCertificate(Buffer.from(body.replace(/\s+/g, ''), 'base64')).raw);
     } catch {
       throw new UserError(`${what}: certificate ${i + 1} could not be read`);
     }

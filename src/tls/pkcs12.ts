@@ -538,7 +538,10 @@ async function importInner(der: Buffer, passphrase: string): Promise<{ privateKe
   const certs: { cert: crypto.X509Certificate; localKeyId: Buffer | undefined }[] = [];
   for (const b of bags.filter((x) => x.kind === 'cert')) {
     try {
-      certs.push({ cert: new crypto.X509Certificate(b.der), localKeyId: b.localKeyId });
+      const cert = new crypto.X509Certificate(b.der);
+      // OpenSSL parses a certificate with a damaged public key and fails only when it is read: read it now.
+      void cert.publicKey;
+      certs.push({ cert, localKeyId: b.localKeyId });
     } catch {
       malformed('a certificate in the file could not be read');
     }

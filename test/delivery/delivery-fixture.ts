@@ -127,6 +127,9 @@ export function received(receiver: TestGateway, address: string): { tls: { proto
 
 export type StarttlsBehaviour = 'tls' | 'refuse-454' | 'handshake-failure' | 'inject';
 
+/** The stages of a session at which a reply can be scripted, withheld or made to lie. */
+export type MtaStage = 'greeting' | 'ehlo' | 'helo' | 'mail' | 'rcpt' | 'data' | 'end-of-data';
+
 export interface ScriptedMtaOptions {
   /** EHLO keyword lines (default PIPELINING, 8BITMIME, STARTTLS). */
   ehlo?: string[];
@@ -143,62 +146,156 @@ export interface ScriptedMtaOptions {
   afterData?: string;
   /** Raw reply bytes to answer EHLO with (hostile replies). */
   rawEhlo?: string;
+  /**
+   * Raw reply bytes (CRLF included, may be several lines or lie) for a stage;
+   * overrides the options above for that stage. `ehlo` applies before STARTTLS
+   * only; a reply to `mail` that is not 2xx makes later RCPTs get 503.
+   */
+  replies?: Partial<Record<MtaStage, string>>;
+  /** Per-recipient RCPT reply (address in lower case → reply line without CRLF); wins over `rcpt`. */
+  rcptReplies?: Record<string, string>;
+  /** Never answer at this stage, nor anything after it on that connection (a hung server: the client's stage timeout must fire). */
+  silentAt?: MtaStage;
+  /** Write every reply one byte per packet (multi-line replies split at every possible point). */
+  dribble?: boolean;
+  /** Reset the connection (TCP RST) as soon as the first line of message data arrives. */
+  resetInData?: boolean;
+  /**
+   * At this stage, answer with an endless reply: `chunk` (default 64 KiB of `x`
+   * without a line end: one endless line) written over and over, as fast as the
+   * client reads, until the client closes or 256 MiB went out.
+   */
+  flood?: { at: MtaStage; chunk?: string };
 }
 
 export interface ScriptedMta {
   port: number;
-  /** Message bodies received (dot-unstuffed is NOT done: raw data lines, for smuggling checks). */
-  messages: { raw: string; tls: boolean; rcpts: string[] }[];
+  /**
+   * Message bodies received (dot-unstuffed is NOT done: raw data lines, for smuggling checks).
+   * `accepted` is false when the reply after the data was not 2xx.
+   */
+  messages: { raw: string; tls: boolean; rcpts: string[]; accepted: boolean }[];
   /** Every command line received, with `tls:` prefix after the handshake. */
   commands: string[];
   connections: number;
+  /** Bytes written by `flood` so far. */
+  floodedBytes: number;
+  /** Most sessions open at the same time so far (a session ends at its QUIT or when the socket closes). */
+  peakConnections: number;
+  /** Changes the behaviour for connections (and stages) from now on, e.g. a remote that starts behaving. */
+  update(o: Partial<ScriptedMtaOptions>): void;
   close(): Promise<void>;
 }
 
-export async function startScriptedMta(o: ScriptedMtaOptions): Promise<ScriptedMta> {
+export async function startScriptedMta(options: ScriptedMtaOptions): Promise<ScriptedMta> {
+  const o: ScriptedMtaOptions = { ...options };
   const messages: ScriptedMta['messages'] = [];
   const commands: string[] = [];
   const sockets = new Set<net.Socket>();
-  const state = { connections: 0 };
-  const ehlo = o.ehlo ?? ['PIPELINING', '8BITMIME', 'STARTTLS'];
-  const ehloAfter = o.ehloAfterTls ?? ehlo.filter((k) => k !== 'STARTTLS');
+  const state = { connections: 0, open: 0, peak: 0, flooded: 0 };
   const server = net.createServer((raw) => {
     state.connections++;
+    state.open++;
+    state.peak = Math.max(state.peak, state.open);
     sockets.add(raw);
-    raw.on('close', () => sockets.delete(raw));
+    raw.setNoDelay(true);
+    // A session counts as open until its QUIT arrives (the client's view) or the socket closes.
+    let counted = true;
+    const ended = (): void => {
+      if (counted) state.open--;
+      counted = false;
+    };
+    raw.on('close', () => {
+      ended();
+      sockets.delete(raw);
+    });
     raw.on('error', () => {});
+    const ehlo = o.ehlo ?? ['PIPELINING', '8BITMIME', 'STARTTLS'];
+    const ehloAfter = o.ehloAfterTls ?? ehlo.filter((k) => k !== 'STARTTLS');
     let sock: net.Socket = raw;
     let secure = false;
     let buf = '';
     let inData = false;
     let data = '';
     let rcpts: string[] = [];
-    const send = (s: string): void => {
-      sock.write(s);
+    let mailOk = false;
+    // Dribbled writes go out one byte per packet, strictly in order.
+    let chain: Promise<void> = Promise.resolve();
+    let hung = false;
+    const write = (s: string): void => {
+      if (hung) return;
+      if (!o.dribble) {
+        sock.write(s);
+        return;
+      }
+      for (const ch of s) {
+        chain = chain.then(
+          () =>
+            new Promise<void>((resolve) => {
+              if (!sock.destroyed) sock.write(ch);
+              setTimeout(resolve, 1);
+            }),
+        );
+      }
+    };
+    /** Answers a stage: withheld, scripted raw bytes, or the default line. */
+    const flood = (chunk: string): void => {
+      const data = Buffer.from(chunk, 'latin1');
+      const pump = (): void => {
+        while (!sock.destroyed && state.flooded < 256 * 1024 * 1024) {
+          state.flooded += data.length;
+          if (!sock.write(data)) {
+            sock.once('drain', pump);
+            return;
+          }
+        }
+      };
+      sock.write('250-');
+      pump();
+    };
+    const answer = (stage: MtaStage, fallback: string): void => {
+      if (o.silentAt === stage) {
+        hung = true;
+        return;
+      }
+      if (o.flood?.at === stage) return flood(o.flood.chunk ?? 'x'.repeat(65536));
+      const scripted = o.replies?.[stage];
+      write(scripted ?? `${fallback}\r\n`);
     };
     const ehloReply = (lines: string[]): string => ['250-scripted.test', ...lines].map((l, i, a) => (i === a.length - 1 ? l.replace(/^250-/, '250 ').replace(/^(?!250)/, '250 ') : l.startsWith('250-') ? l : `250-${l}`)).join('\r\n') + '\r\n';
     const onLine = (line: string): void => {
       if (inData) {
+        if (o.resetInData) {
+          raw.resetAndDestroy();
+          return;
+        }
         if (line === '.') {
           inData = false;
-          messages.push({ raw: data, tls: secure, rcpts });
+          const fin = o.replies?.['end-of-data'] ?? `${o.afterData ?? '250 2.0.0 Ok: queued'}\r\n`;
+          messages.push({ raw: data, tls: secure, rcpts, accepted: fin.startsWith('2') && o.silentAt !== 'end-of-data' });
           data = '';
-          send(`${o.afterData ?? '250 2.0.0 Ok: queued'}\r\n`);
+          answer('end-of-data', o.afterData ?? '250 2.0.0 Ok: queued');
         } else data += `${line}\r\n`;
         return;
       }
       commands.push(`${secure ? 'tls:' : ''}${line}`);
       const verb = line.split(/[ :]/)[0]!.toUpperCase();
       if (verb === 'EHLO') {
-        if (o.rawEhlo !== undefined && !secure) return send(o.rawEhlo);
-        return send(ehloReply(secure ? ehloAfter : ehlo));
+        if (o.silentAt === 'ehlo') {
+          hung = true;
+          return;
+        }
+        if (o.flood?.at === 'ehlo') return flood(o.flood.chunk ?? 'x'.repeat(65536));
+        if (!secure && o.replies?.ehlo !== undefined) return write(o.replies.ehlo);
+        if (o.rawEhlo !== undefined && !secure) return write(o.rawEhlo);
+        return write(ehloReply(secure ? ehloAfter : ehlo));
       }
-      if (verb === 'HELO') return send('250 scripted.test\r\n');
+      if (verb === 'HELO') return answer('helo', '250 scripted.test');
       if (verb === 'STARTTLS') {
         const b = o.starttls ?? 'tls';
-        if (b === 'refuse-454') return send('454 4.7.0 TLS not available due to local problem\r\n');
+        if (b === 'refuse-454') return write('454 4.7.0 TLS not available due to local problem\r\n');
         if (b === 'handshake-failure') {
-          send('220 2.0.0 Ready to start TLS\r\n');
+          write('220 2.0.0 Ready to start TLS\r\n');
           // Not TLS at all: the client's handshake fails.
           setTimeout(() => raw.end('this is not a TLS server hello\r\n'), 5);
           return;
@@ -218,25 +315,41 @@ export async function startScriptedMta(o: ScriptedMtaOptions): Promise<ScriptedM
       }
       if (verb === 'MAIL') {
         rcpts = [];
-        return send('250 2.1.0 Ok\r\n');
+        const r = o.replies?.mail ?? '250 2.1.0 Ok\r\n';
+        mailOk = r.startsWith('2') && o.silentAt !== 'mail';
+        return answer('mail', '250 2.1.0 Ok');
       }
       if (verb === 'RCPT') {
+        if (!mailOk) return write('503 5.5.1 Error: need MAIL command\r\n');
+        const address = /<([^>]*)>/.exec(line)?.[1]?.toLowerCase() ?? '';
         const ok = o.acceptDomain !== undefined && line.toLowerCase().includes(`@${o.acceptDomain}>`);
-        if (ok || (o.rcpt ?? '250').startsWith('2')) rcpts.push(line);
-        return send(`${ok ? '250 2.1.5 Ok' : (o.rcpt ?? '250 2.1.5 Ok')}\r\n`);
+        const r = o.rcptReplies?.[address] ?? (ok ? '250 2.1.5 Ok' : (o.rcpt ?? '250 2.1.5 Ok'));
+        const scripted = o.rcptReplies?.[address] === undefined && !ok ? o.replies?.rcpt : undefined;
+        if ((scripted ?? r).startsWith('2') && o.silentAt !== 'rcpt') rcpts.push(line);
+        if (o.silentAt === 'rcpt') {
+          hung = true;
+          return;
+        }
+        return write(scripted ?? `${r}\r\n`);
       }
       if (verb === 'DATA') {
-        if (rcpts.length === 0) return send('554 5.5.1 No valid recipients\r\n');
-        inData = true;
-        return send('354 End data with <CR><LF>.<CR><LF>\r\n');
+        if (rcpts.length === 0) return write('554 5.5.1 No valid recipients\r\n');
+        const r = o.replies?.data ?? '354 End data with <CR><LF>.<CR><LF>\r\n';
+        if (r.startsWith('354') && o.silentAt !== 'data') inData = true;
+        return answer('data', '354 End data with <CR><LF>.<CR><LF>');
       }
-      if (verb === 'RSET') return send('250 2.0.0 Ok\r\n');
+      if (verb === 'RSET') {
+        mailOk = false;
+        rcpts = [];
+        return write('250 2.0.0 Ok\r\n');
+      }
       if (verb === 'QUIT') {
-        send('221 2.0.0 Bye\r\n');
-        sock.end();
+        ended();
+        write('221 2.0.0 Bye\r\n');
+        void chain.then(() => sock.end());
         return;
       }
-      send('502 5.5.2 Command not recognized\r\n');
+      write('502 5.5.2 Command not recognized\r\n');
     };
     const feed = (d: Buffer): void => {
       buf += d.toString('latin1');
@@ -247,7 +360,7 @@ export async function startScriptedMta(o: ScriptedMtaOptions): Promise<ScriptedM
       }
     };
     raw.on('data', (d: Buffer) => feed(d));
-    raw.write(`${o.greeting ?? '220 scripted.test ESMTP'}\r\n`);
+    answer('greeting', o.greeting ?? '220 scripted.test ESMTP');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -256,6 +369,16 @@ export async function startScriptedMta(o: ScriptedMtaOptions): Promise<ScriptedM
     commands,
     get connections() {
       return state.connections;
+    },
+    get floodedBytes() {
+      return state.flooded;
+    },
+    get peakConnections() {
+      return state.peak;
+    },
+    update: (u) => {
+      Object.assign(o, u);
+      for (const k of Object.keys(u) as (keyof ScriptedMtaOptions)[]) if (u[k] === undefined) delete o[k];
     },
     close: async () => {
       for (const s of sockets) s.destroy();

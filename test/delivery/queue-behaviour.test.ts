@@ -83,6 +83,39 @@ describe('bounces and DSNs', () => {
   });
 });
 
+describe('per-recipient outcomes', () => {
+  test('a 5xx to one RCPT bounces only that recipient (DSN names only it); a 4xx to another defers only that one', async () => {
+    const mta = await startScriptedMta({
+      starttls: 'refuse-454',
+      ehlo: ['PIPELINING', '8BITMIME'],
+      rcptReplies: { 'gone@dest.test': '550 5.1.1 <gone@dest.test>: no such user', 'busy@dest.test': '452 4.2.2 Mailbox full' },
+    });
+    const sender = await startSender(routeTo(mta, (c) => (c.destinationControls.default.tls = 'no')), resolver);
+    try {
+      const mid = await submit(sender, 'pat@origin.test', ['ok@dest.test', 'gone@dest.test', 'busy@dest.test']);
+      await sender.gateway.delivery!.runDue();
+      const log = (await sender.mailLog()).join('\n');
+      assert.match(log, new RegExp(`Message done DCID \\d+ MID ${mid} to RID \\[0\\]`));
+      assert.match(log, new RegExp(`Bounced: DCID \\d+ MID ${mid} to RID 1 - 550 5\\.1\\.1 <gone@dest\\.test>: no such user`));
+      assert.match(log, new RegExp(`Delayed: DCID \\d+ MID ${mid} to RID 2 - 452 4\\.2\\.2 Mailbox full`));
+      // One message reached the remote, for the accepted recipient only.
+      const originals = mta.messages.filter((m) => !m.rcpts.some((r) => r.includes('pat@origin.test')));
+      assert.equal(originals.length, 1);
+      assert.deepEqual(originals[0]!.rcpts, ['RCPT TO:<ok@dest.test>']);
+      const states = sender.gateway.spoolStore.get(mid)!.recipients.map((r) => r.state);
+      assert.deepEqual(states, ['delivered', 'bounced', 'pending']);
+      // The DSN (delivered in the same pass through the same route) names only the bounced recipient.
+      const dsn = mta.messages.find((m) => m.rcpts.includes('RCPT TO:<pat@origin.test>'));
+      assert.ok(dsn, 'the DSN went to the sender');
+      assert.match(dsn.raw, /Final-Recipient: rfc822; gone@dest\.test\r\nAction: failed\r\nStatus: 5\.1\.1/);
+      assert.doesNotMatch(dsn.raw, /Final-Recipient: rfc822; (ok|busy)@dest\.test/);
+    } finally {
+      await sender.stop();
+      await mta.close();
+    }
+  });
+});
+
 describe('queue lifetime on a fake clock', () => {
   test('4xx retries on the schedule, then bounces at the lifetime with a DSN', async () => {
     const mta = await startScriptedMta({ rcpt: '451 4.3.0 Try later', starttls: 'refuse-454', ehlo: ['PIPELINING'] });

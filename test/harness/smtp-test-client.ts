@@ -23,8 +23,9 @@ export class SmtpTestClient {
     this.listen(socket);
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<SmtpTestClient> {
-    const socket = net.connect({ port, host });
+  /** `localAddress` picks the source address (e.g. 127.0.0.2, to be a different client IP on loopback). */
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<SmtpTestClient> {
+    const socket = net.connect({ port, host, ...(localAddress !== undefined ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', reject);

@@ -137,14 +137,12 @@ describe('deadlines and the global cap', () => {
   test('a slow client (a byte every 300 ms) is cut at the session deadline', async () => {
     const c = await SmtpTestClient.connect(gw.port('IncomingMail'));
     await c.read();
-    const started = Date.now();
     const trickle = setInterval(() => {
       if (!c.isClosed) c.write('N');
     }, 300);
     try {
       const r = await c.read(5000);
       assert.equal(r.text, '421 4.4.2 gw.test Session time limit exceeded, closing connection');
-      assert.ok(Date.now() - started < 4000);
       await c.waitClosed();
     } finally {
       clearInterval(trickle);

@@ -1,7 +1,7 @@
 /** `gatehouse alertconfig`: alert recipients (classes × severities), From address, debounce, history (SPEC §8). */
 import type { Command } from 'commander';
 import { openHome } from '../../services/staging.js';
-import { addAlertRecipient, ALERT_CLASSES, ALERT_SEVERITIES, deleteAlertRecipient, setupAlerts } from '../../services/edit-alerts.js';
+import { addAlertRecipient, ALERT_CLASSES, ALERT_SETUP_FIELDS, ALERT_SEVERITIES, deleteAlertRecipient, setupAlerts, type AlertSetup } from '../../services/edit-alerts.js';
 import { readAlertHistory } from '../../services/alert-history.js';
 import { globalOptions } from '../global-options.js';
 import { examples, parseInteger, parseList } from '../option-parsers.js';
@@ -26,7 +26,16 @@ export function registerAlertconfig(program: Command): void {
         alerts.recipients.length === 0
           ? ['No alert recipients: alerts are only kept in the history.']
           : formatTable(['Recipient', 'Classes', 'Severities'], alerts.recipients.map((r) => [r.address, r.classes.join(', '), r.severities.join(', ')]));
-      printLines(...table, '', `From:      ${alerts.from ?? '(default)'}`, `Debounce:  ${alerts.debounceMinutes} minutes`);
+      const off = (n: number, what: string): string => (n === 0 ? 'off' : what);
+      printLines(
+        ...table,
+        '',
+        `From:                      ${alerts.from ?? '(default)'}`,
+        `Debounce:                  ${alerts.debounceMinutes} minutes`,
+        `Check interval:            ${alerts.checkIntervalSeconds} seconds`,
+        `TLS handshake failures:    ${off(alerts.tlsFailureThreshold, `more than ${alerts.tlsFailureThreshold} in ${alerts.tlsFailureWindowMinutes} minutes`)}`,
+        `Queue growth:              ${off(alerts.queueThreshold, `more than ${alerts.queueThreshold} messages`)}`,
+      );
     });
 
   ac.command('new')
@@ -51,12 +60,18 @@ export function registerAlertconfig(program: Command): void {
     });
 
   ac.command('setup')
-    .description('Set the From address of alert mail and the debounce interval (a repeating condition is not re-sent within it).')
-    .option('--from <address>', 'From address ("" for the default)')
+    .description('Set the From address of alert mail, the debounce interval (a repeating condition is not re-sent within it) and the alert thresholds.')
+    .option('--from <address>', 'From address ("" for the default, gatehouse@<hostname>)')
     .option('--debounce-minutes <n>', 'minutes before the same alert is sent again', parseInteger)
-    .addHelpText('after', examples('gatehouse alertconfig setup --from gatehouse@example.com --debounce-minutes 30'))
-    .action((opts: { from?: string; debounceMinutes?: number }, cmd: Command) => {
-      if (opts.from === undefined && opts.debounceMinutes === undefined) throw nothingToChange('--from, --debounce-minutes');
+    .option('--check-interval-seconds <n>', 'how often certificate expiry and queue size are checked', parseInteger)
+    .option('--tls-failure-threshold <n>', 'alert when more than N inbound TLS handshakes fail within the window (0: off)', parseInteger)
+    .option('--tls-failure-window-minutes <n>', 'the window of --tls-failure-threshold', parseInteger)
+    .option('--queue-threshold <n>', 'alert when more than N messages are in the queue (0: off)', parseInteger)
+    .addHelpText('after', examples('gatehouse alertconfig setup --from gatehouse@example.com --debounce-minutes 30', 'gatehouse alertconfig setup --tls-failure-threshold 50 --tls-failure-window-minutes 5 --queue-threshold 5000'))
+    .action((opts: AlertSetup, cmd: Command) => {
+      if (ALERT_SETUP_FIELDS.every((f) => opts[f] === undefined)) {
+        throw nothingToChange('--from, --debounce-minutes, --check-interval-seconds, --tls-failure-threshold, --tls-failure-window-minutes, --queue-threshold');
+      }
       runStagedEdit(cmd, 'alertconfig setup', (draft) => {
         const a = setupAlerts(draft, opts);
         return `Alert settings changed (from ${a.from ?? '(default)'}, debounce ${a.debounceMinutes} minutes)`;
@@ -64,13 +79,19 @@ export function registerAlertconfig(program: Command): void {
     });
 
   ac.command('history')
-    .description('List the alerts sent, oldest first.')
-    .addHelpText('after', examples('gatehouse alertconfig history', 'gatehouse alertconfig history --json'))
-    .action((_opts: unknown, cmd: Command) => {
+    .description('List the alerts raised, oldest first (those not sent say why; --json adds key and MID).')
+    .option('--limit <n>', 'only the newest N', parseInteger)
+    .addHelpText('after', examples('gatehouse alertconfig history', 'gatehouse alertconfig history --limit 20 --json'))
+    .action((opts: { limit?: number }, cmd: Command) => {
       const { home, json } = globalOptions(cmd);
-      const entries = readAlertHistory(openHome(home).layout);
+      const entries = readAlertHistory(openHome(home).layout, opts.limit !== undefined ? { limit: opts.limit } : {});
       if (json) return printJson(entries.map((e) => e.raw));
       if (entries.length === 0) return printLines('No alerts sent');
-      printLines(...formatTable(['Time', 'Class', 'Severity', 'Subject', 'Recipients'], entries.map((e) => [e.time, e.class, e.severity, e.subject, e.recipients.join(', ')])));
+      printLines(
+        ...formatTable(
+          ['Time', 'Class', 'Severity', 'Subject', 'Recipients'],
+          entries.map((e) => [e.time, e.class, e.severity, e.subject, e.sent ? e.recipients.join(', ') : `(not sent${e.note ? `: ${e.note}` : ''})`]),
+        ),
+      );
     });
 }

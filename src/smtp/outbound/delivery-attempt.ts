@@ -22,6 +22,7 @@ import type { MailLogSink } from '../../logging/mail-events.js';
 import type { DestinationPolicy } from '../../policy/destination-controls.js';
 import { describeIdentifier, identifiersFor, verifyPeer } from '../../policy/tls-verification.js';
 import { has8BitBytes } from './dot-stuff.js';
+import { downgradeTo7bit } from './eight-bit-downgrade.js';
 import type { NextHop } from './next-hops.js';
 import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type Capabilities, type ClientFailureKind, type ClientTimeouts } from './smtp-client.js';
 
@@ -60,16 +61,20 @@ export interface DeliveryCounters {
   deferred: number;
   bounced: number;
   dsns: number;
+  /** Of `dsns`: delay warnings (Action: delayed). */
+  delayWarnings: number;
 }
 
 export function newCounters(): DeliveryCounters {
-  return { connections: 0, connectionErrors: 0, tlsSuccess: 0, tlsFailures: 0, downgrades: 0, unverifiedContinued: 0, requiredTlsFailures: 0, delivered: 0, deferred: 0, bounced: 0, dsns: 0 };
+  return { connections: 0, connectionErrors: 0, tlsSuccess: 0, tlsFailures: 0, downgrades: 0, unverifiedContinued: 0, requiredTlsFailures: 0, delivered: 0, deferred: 0, bounced: 0, dsns: 0, delayWarnings: 0 };
 }
 
 /** The event the alerts issue subscribes to (`alertOnRequiredTlsFailure`). */
 export interface RequiredTlsFailure {
   dcid: number;
   domain: string;
+  /** The hop's host name (MX exchange, route host). */
+  host: string;
   ip: string;
   port: number;
   level: OutboundTls;
@@ -127,6 +132,16 @@ function outcomeOf(r: SmtpReply): RecipientOutcome['outcome'] {
 }
 
 /**
+ * The failure of a session the next hop refused (greeting, EHLO/HELO): a 5xx
+ * refusal is permanent (bounce, keeping the next hop's code and enhanced
+ * status); anything else defers with 451 4.4.2.
+ */
+function refusal(r: SmtpReply, text: string): SmtpReply {
+  if (r.code >= 500 && r.code < 600) return reply(r.code, r.enhanced?.startsWith('5.') ? r.enhanced : '5.0.0', text);
+  return reply(451, '4.4.2', text);
+}
+
+/**
  * Opens a connection to `ctx.hop` and negotiates TLS per the policy. A
  * preferred level whose handshake fails is retried once in plaintext on a new
  * connection (with its own DCID).
@@ -179,7 +194,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
   const requiredFailure = async (reason: string, enhanced: '4.7.4' | '4.7.5', alive: boolean): Promise<OpenResult> => {
     counters.requiredTlsFailures++;
     log.emit({ event: 'dcid.tls.required-failed', dcid, ip: hop.ip });
-    ctx.onRequiredTlsFailure?.({ dcid, domain: ctx.domain, ip: hop.ip, port: hop.port, level, reason });
+    ctx.onRequiredTlsFailure?.({ dcid, domain: ctx.domain, host: hop.host, ip: hop.ip, port: hop.port, level, reason });
     if (alive) await close();
     else {
       client.destroy();
@@ -198,13 +213,13 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
     if (greeting.code !== 220) {
       connectionError(formatReply(greeting), 'unexpected', client.localAddress);
       await close();
-      return { kind: 'failed', reply: reply(451, '4.4.2', `Next hop ${hop.ip} refused the session: ${formatReply(greeting)}`), tls: null, dcid };
+      return { kind: 'failed', reply: refusal(greeting, `Next hop ${hop.ip} refused the session: ${formatReply(greeting)}`), tls: null, dcid };
     }
     let hello = await client.hello(ctx.hostname);
     if (hello.reply.code !== 250) {
       connectionError(formatReply(hello.reply), 'unexpected', client.localAddress);
       await close();
-      return { kind: 'failed', reply: reply(451, '4.4.2', `Next hop ${hop.ip} refused EHLO/HELO: ${formatReply(hello.reply)}`), tls: null, dcid };
+      return { kind: 'failed', reply: refusal(hello.reply, `Next hop ${hop.ip} refused EHLO/HELO: ${formatReply(hello.reply)}`), tls: null, dcid };
     }
     if (downgradeReason !== undefined) {
       // The plaintext retry after a failed handshake: the downgrade is logged (and counted) on this connection.
@@ -314,16 +329,24 @@ export class DeliveryConnection {
     const reset = this.messages > 0;
     this.messages++;
     log.emit({ event: 'dcid.delivery.start', dcid: this.dcid, mid: m.mid, rids });
-    // RFC 6152: a next hop without 8BITMIME cannot take 8-bit data. We bounce with a clear reason
-    // rather than convert (conversion would break signatures and is lossy for raw 8-bit headers).
+    // RFC 6152: a next hop without 8BITMIME cannot take 8-bit data: convert (single-part text to
+    // quoted-printable) or, when that cannot be done safely, bounce with a clear reason.
+    let body = m.body;
+    let bodyType = m.bodyType;
     if (m.bodyType === '8BITMIME' && !this.caps.eightBitMime && has8BitBytes(m.body)) {
-      return all(reply(554, '5.6.3', 'Message has 8-bit content but the next hop does not support 8BITMIME (RFC 6152)'));
+      const converted = downgradeTo7bit(m.body);
+      if (converted.kind === 'refused') {
+        return all(reply(554, '5.6.3', `Message has 8-bit content that cannot be converted (${converted.reason}) and the next hop does not support 8BITMIME (RFC 6152)`));
+      }
+      body = converted.body;
+      bodyType = '7BIT';
+      log.emit({ event: 'system', text: `DCID ${this.dcid} MID ${m.mid} 8-bit body converted to quoted-printable: the next hop does not support 8BITMIME` });
     }
-    if (this.caps.size !== null && this.caps.size > 0 && m.body.length > this.caps.size) {
-      return all(reply(552, '5.3.4', `Message size ${m.body.length} exceeds the next hop's limit of ${this.caps.size} bytes`));
+    if (this.caps.size !== null && this.caps.size > 0 && body.length > this.caps.size) {
+      return all(reply(552, '5.3.4', `Message size ${body.length} exceeds the next hop's limit of ${this.caps.size} bytes`));
     }
     try {
-      const res = await this.client.transaction({ from: m.from, recipients: m.recipients.map((r) => r.address), body: m.body, bodyType: m.bodyType, reset }, this.caps);
+      const res = await this.client.transaction({ from: m.from, recipients: m.recipients.map((r) => r.address), body, bodyType, reset }, this.caps);
       const out: RecipientOutcome[] = m.recipients.map((r, i) => {
         const rr = res.recipients[i] ?? reply(451, '4.4.2', 'No reply to RCPT');
         if (!(rr.code >= 200 && rr.code < 300)) return { rid: r.rid, outcome: outcomeOf(rr), reply: rr };

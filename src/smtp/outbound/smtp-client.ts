@@ -149,6 +149,15 @@ export interface TransactionResult {
   failure: SmtpReply | null;
 }
 
+/**
+ * A positive reply other than the one the command allows (250 to MAIL, 354 to
+ * DATA) means the next hop is out of step (or lying): taken as a failure, it
+ * would be read as "delivered" for a message that was never sent.
+ */
+function checkNotFalsePositive(r: SmtpReply, expected: number, command: string): void {
+  if (r.code !== expected && r.code < 400) throw new SmtpClientError('unexpected', `unexpected reply to ${command}: ${formatReply(r)}`, r);
+}
+
 export class SmtpClient {
   private socket: net.Socket;
   private buffer: Buffer = Buffer.alloc(0);
@@ -364,6 +373,22 @@ export class SmtpClient {
   }
 
   /**
+   * Hands the plaintext socket to a caller that speaks TLS itself (the TLS 1.2
+   * probe of `tlsverify`), after a STARTTLS 220 it read with `command`. Bytes
+   * received after that reply are discarded like in `startTls` (response
+   * injection). The client is unusable afterwards; the caller owns the socket
+   * (its own `error` listener stays attached, so an error never goes unhandled).
+   */
+  releaseSocket(): net.Socket {
+    this.buffer = Buffer.alloc(0);
+    this.replies.splice(0);
+    const raw = this.socket;
+    this.detach(raw);
+    this.failure ??= new SmtpClientError('canceled', 'socket handed over');
+    return raw;
+  }
+
+  /**
    * One mail transaction. With PIPELINING, MAIL + RCPTs + DATA go in one write.
    * The body is dot-stuffed with CRLF only (no bare CR/LF, no unstuffed dot line).
    */
@@ -374,6 +399,8 @@ export class SmtpClient {
     const mailLine = `MAIL FROM:<${tx.from}>${params.length ? ` ${params.join(' ')}` : ''}`;
     const rcptLines = tx.recipients.map((r) => `RCPT TO:<${r}>`);
     const t = this.timeouts;
+    // A reply nobody asked for (a lying next hop answering twice) would shift every later reply by one.
+    if (this.replies.length > 0 || this.buffer.length > 0) throw new SmtpClientError('unexpected', 'unsolicited reply from the next hop before MAIL');
     let mail: SmtpReply;
     const rcpts: SmtpReply[] = [];
     let data: SmtpReply;
@@ -386,6 +413,8 @@ export class SmtpClient {
       mail = await this.readReply(t.commandMs, 'MAIL');
       for (let i = 0; i < rcptLines.length; i++) rcpts.push(await this.readReply(t.commandMs, 'RCPT'));
       data = await this.readReply(t.dataInitMs, 'DATA');
+      checkNotFalsePositive(mail, 250, 'MAIL');
+      checkNotFalsePositive(data, 354, 'DATA');
       if (mail.code !== 250 || !rcpts.some((r) => r.code === 250 || r.code === 251)) {
         if (data.code === 354) {
           // A server that says 354 with nothing accepted gets an empty message it must refuse.
@@ -400,10 +429,12 @@ export class SmtpClient {
         if (r.code !== 250) throw new SmtpClientError('unexpected', `RSET refused: ${formatReply(r)}`, r);
       }
       mail = await this.command(mailLine);
+      checkNotFalsePositive(mail, 250, 'MAIL');
       if (mail.code !== 250) return { recipients: rcptLines.map(() => mail), final: null, failure: mail };
       for (const l of rcptLines) rcpts.push(await this.command(l));
       if (!rcpts.some((r) => r.code === 250 || r.code === 251)) return { recipients: rcpts, final: null, failure: null };
       data = await this.command('DATA', t.dataInitMs);
+      checkNotFalsePositive(data, 354, 'DATA');
     }
     if (data.code !== 354) return { recipients: rcpts, final: null, failure: data };
     this.write(dotStuff(tx.body));

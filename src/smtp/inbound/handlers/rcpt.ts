@@ -18,7 +18,7 @@ export function handleRcpt(ctx: SessionContext, state: SessionState, cmd: Extrac
 
   const isBarePostmaster = to.domain === '' && to.local.toLowerCase() === 'postmaster';
   if (policy.behavior === 'accept' && !isBarePostmaster) {
-    if (isRelayProbe(to.local, to.domain, to.quoted) !== null) return proceed(state, REPLIES.relayProbe);
+    if (isRelayProbe(to.local, to.domain, to.quoted, to.hadSourceRoute) !== null) return proceed(state, REPLIES.relayProbe);
     if (!isRecipientDomainAccepted(ctx.runtime.listener.rat, to.domain)) return proceed(state, REPLIES.recipientRejected);
   }
 
