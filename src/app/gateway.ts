@@ -14,6 +14,7 @@ import { lookupReverseDns } from '../dns/reverse-dns.js';
 import { lookupSbrs } from '../dns/dnsbl.js';
 import { MailLog } from '../logging/mail-log.js';
 import { MailEventTap, type MailEventListener } from '../logging/mail-event-tap.js';
+import { TlsReportRecorder } from '../reports/tls-report-recorder.js';
 import { AlertMonitor } from '../alerts/alert-monitor.js';
 import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
 import { Spool } from '../queue/spool.js';
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   deliveryTimeouts?: Partial<ClientTimeouts>;
   /** Required outbound TLS failed (the alerts feature subscribes here). */
   onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
+  /** How often the TLS report counters are written to the home (default 10 s). */
+  tlsReportFlushMs?: number;
 }
 
 export interface BoundListener {
@@ -65,6 +68,8 @@ export class Gateway {
   private readonly keyStore: KeyStore;
   private sweepTimer: NodeJS.Timeout | undefined;
   private scheduler: DeliveryScheduler | null = null;
+  /** TLS connections report counters (SPEC §9), fed by the event tap, flushed to `<home>/state/tls-report/`. */
+  private tlsReport: TlsReportRecorder | null = null;
   private alertMonitor: AlertMonitor | null = null;
 
   constructor(private readonly options: GatewayOptions) {
@@ -102,6 +107,11 @@ export class Gateway {
     return this.events.subscribe(listener);
   }
 
+  /** The TLS report recorder (null before start): `flush()` writes the counts now. */
+  get tlsReportRecorder(): TlsReportRecorder | null {
+    return this.tlsReport;
+  }
+
   /** The alerts feature (SPEC §8; null before start): checkNow, idle, raise. */
   get alerts(): AlertMonitor | null {
     return this.alertMonitor;
@@ -119,6 +129,10 @@ export class Gateway {
     this.mailLog = await MailLog.open(layout.mailLogDir, { maxBytes: logCfg.maxBytes, retain: logCfg.retain, rotateDaily: logCfg.rotateDaily, json: logCfg.json, clock: this.clock });
     this.events = new MailEventTap(this.mailLog, this.clock);
     for (const listener of this.pendingSubscribers.splice(0)) this.events.subscribe(listener);
+    const tlsReport = new TlsReportRecorder({ stateDir: layout.stateDir, clock: this.clock, ...(this.options.tlsReportFlushMs ? { flushMs: this.options.tlsReportFlushMs } : {}), onError: (text) => this.events.emit({ event: 'system', text }) });
+    this.events.subscribe(tlsReport.listener);
+    tlsReport.start();
+    this.tlsReport = tlsReport;
     this.spool = await Spool.open(layout.spoolDir, { fsync: this.config.queue.fsync, now: () => this.clock.now() });
     this.ids = IdSequence.open(layout.idsFile);
     const recipientRates = new RecipientRateLimiter(this.clock);
@@ -253,6 +267,7 @@ export class Gateway {
     } catch (err) {
       this.mailLog?.emit({ event: 'system', text: `spool close failed: ${errorMessage(err)}` });
     }
+    await this.tlsReport?.stop();
     this.mailLog?.emit({ event: 'system', text: 'Gatehouse stopped' });
     await this.mailLog?.close();
   }

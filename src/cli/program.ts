@@ -13,6 +13,8 @@ import { registerSettings } from './commands/settings.js';
 import { registerSmtproutes } from './commands/smtproutes.js';
 import { registerSslconfig } from './commands/sslconfig.js';
 import { registerQueue } from './commands/queue.js';
+import { registerMailLogs } from './commands/mail-logs.js';
+import { registerReport } from './commands/report.js';
 import { registerTlsverify } from './commands/tlsverify.js';
 import { registerChecktls } from './commands/checktls.js';
 
@@ -42,6 +44,8 @@ export function buildProgram(): Command {
   registerAlertconfig(program);
   registerCertconfig(program);
   registerQueue(program);
+  registerMailLogs(program);
+  registerReport(program);
   registerTlsverify(program);
   registerChecktls(program);
   for (const cmd of program.commands) {

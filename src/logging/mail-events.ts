@@ -4,6 +4,8 @@
  * line are both rendered from here; docs/LOG-EVENTS.md is kept in step by a test.
  */
 
+import type { InboundTls, OutboundTls } from '../core/tls-levels.js';
+
 type Rids = readonly number[];
 const rids = (r: Rids): string => `[${r.join(', ')}]`;
 const addr = (a: string): string => `<${a}>`;
@@ -11,7 +13,8 @@ const addr = (a: string): string => `<${a}>`;
 /** Field types of each event, by name. */
 export interface MailEventFields {
   'icid.new': { icid: number; listener: string; listenerAddress: string; ip: string; reverseDns: string | null; verified: boolean };
-  'icid.policy': { icid: number; behavior: 'ACCEPT' | 'RELAY' | 'REJECT' | 'TCPREFUSE'; group: string; rule: string; sbrs: number | null };
+  /** `policy` and `tls` (the mail flow policy and its TLS setting) are JSON-only fields, for tracking and the TLS report. */
+  'icid.policy': { icid: number; behavior: 'ACCEPT' | 'RELAY' | 'REJECT' | 'TCPREFUSE'; group: string; rule: string; sbrs: number | null; policy?: string; tls?: InboundTls };
   'icid.tls.success': { icid: number; protocol: string; cipher: string };
   'icid.tls.failed': { icid: number; reason: string };
   'icid.tls.required': { icid: number };
@@ -25,7 +28,12 @@ export interface MailEventFields {
   'mid.rcpt': { mid: number; icid: number; rid: number; to: string };
   'mid.ready': { mid: number; bytes: number; from: string };
   'mid.rejected': { mid: number; icid: number; reply: string };
-  'dcid.new': { dcid: number; interface: string; ip: string; port: number };
+  /**
+   * JSON-only fields, for tracking and the TLS report: `domain` (the destination domain), `host` (the next hop's
+   * name), `tls` (the wanted level), `destination` (the destination-control entry that chose it) and `retryOf`
+   * (on the plaintext retry after a failed handshake: the DCID of the failed connection).
+   */
+  'dcid.new': { dcid: number; interface: string; ip: string; port: number; domain?: string; host?: string; tls?: OutboundTls; destination?: string; retryOf?: number };
   'dcid.tls.success': { dcid: number; protocol: string; cipher: string };
   'dcid.tls.verified': { dcid: number; identifier: string };
   'dcid.tls.verify-failed': { dcid: number; reason: string };
@@ -38,7 +46,8 @@ export interface MailEventFields {
   'dcid.delivery.done': { dcid: number; mid: number; rids: Rids };
   'mid.delayed': { dcid: number; mid: number; rid: number; reason: string };
   'mid.bounced': { dcid: number; mid: number; rid: number; reason: string };
-  'mid.dsn': { mid: number; originalMid: number };
+  /** `to` (JSON only): the DSN's recipient, the original envelope sender. */
+  'mid.dsn': { mid: number; originalMid: number; to?: string };
   'dcid.close': { dcid: number };
   'system': { text: string };
 }

@@ -536,7 +536,7 @@ export class DeliveryScheduler {
     }
     this.counters.dsns++;
     if (kind === 'delay') this.counters.delayWarnings++;
-    this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid });
+    this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid, to: m.from });
     this.wake();
   }
 

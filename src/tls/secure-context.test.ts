@@ -192,3 +192,58 @@ test('trustedCaList honours the system and custom switches', () => {
   assert.deepEqual(trustedCaList({ systemEnabled: true, customEnabled: false, custom }), [...tls.rootCertificates]);
   assert.deepEqual(trustedCaList({ systemEnabled: false, customEnabled: false, custom }), []);
 });
+
+/** A server that keeps each TLS connection open: STARTTLS-style (a hand-wrapped TLSSocket) or a tls.Server. */
+function openServer(how: { starttls: tls.SecureContext } | { server: tls.TlsOptions }): net.Server {
+  if ('server' in how) {
+    const server = tls.createServer(how.server, (t) => {
+      t.on('error', () => undefined);
+      t.resume();
+    });
+    server.on('tlsClientError', () => undefined);
+    return server;
+  }
+  return net.createServer((sock) => {
+    sock.on('error', () => undefined);
+    const t = new tls.TLSSocket(sock, { isServer: true, secureContext: how.starttls });
+    t.on('error', () => undefined);
+    t.resume();
+  });
+}
+
+/** Handshakes with TLS 1.2, then asks the server to renegotiate. */
+async function renegotiationOutcome(server: net.Server): Promise<'renegotiated' | 'refused'> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (server.address() as net.AddressInfo).port;
+    return await new Promise((resolve, reject) => {
+      const socket = tls.connect({ host: '127.0.0.1', port, maxVersion: 'TLSv1.2', rejectUnauthorized: false }, () => {
+        const asked = socket.renegotiate({ rejectUnauthorized: false }, (err) => {
+          socket.destroy();
+          resolve(err ? 'refused' : 'renegotiated');
+        });
+        if (!asked) reject(new Error('renegotiate() was not started'));
+      });
+      // OpenSSL answers the renegotiation ClientHello with a no_renegotiation alert: the client gets an
+      // error event (the renegotiate callback is not called then).
+      socket.on('error', (err) => {
+        socket.destroy();
+        if (/no renegotiation/.test(err.message)) resolve('refused');
+        else reject(err);
+      });
+    });
+  } finally {
+    server.close();
+  }
+}
+
+test('client-initiated renegotiation is refused, on STARTTLS sockets and tls.Server (a plain context allows it)', async () => {
+  const pki = await createTestPki();
+  const leaf = await pki.server(['mx.example.test']);
+  const contexts = createSecureContexts([profile('Main', leaf)], { minVersion: 'TLSv1.2', ciphers: CIPHERS });
+  assert.equal(await renegotiationOutcome(openServer({ starttls: contexts.default })), 'refused');
+  assert.equal(await renegotiationOutcome(openServer({ server: contexts.serverOptions })), 'refused');
+  // Control: without the option the same client renegotiates, so the checks above can tell the difference.
+  const plain = tls.createSecureContext({ cert: pki.fullChainPem(leaf), key: leaf.privateKeyPem, minVersion: 'TLSv1.2', ciphers: CIPHERS });
+  assert.equal(await renegotiationOutcome(openServer({ starttls: plain })), 'renegotiated');
+});

@@ -45,7 +45,7 @@ function ensureNewline(pem: string): string {
 
 /**
  * Builds one context per profile (cert = leaf + intermediates in order, key,
- * minVersion, ciphers, honorCipherOrder, ca when given) and an SNI callback
+ * minVersion, ciphers, honorCipherOrder, renegotiation refused, ca when given) and an SNI callback
  * that prefers an exact SAN/CN match, then a wildcard match, in profile order,
  * and falls back to the first profile. Throws (naming the profile) when a
  * certificate or key cannot be loaded or the key does not match.
@@ -72,6 +72,11 @@ export function createSecureContexts(profiles: ResolvedProfile[], options: Secur
       minVersion: options.minVersion,
       ciphers: options.ciphers,
       honorCipherOrder: true,
+      // Refuse TLS 1.2 renegotiation in OpenSSL itself (no_renegotiation alert): a client-initiated
+      // renegotiation costs the server a handshake (DoS), and TLSSocket.disableRenegotiation() does not
+      // take effect on a socket wrapped by hand for STARTTLS (its error is only emitted once a tls.Server
+      // has released control of the socket). testssl.sh flagged this as secure_client_renego VULNERABLE.
+      secureOptions: crypto.constants.SSL_OP_NO_RENEGOTIATION,
     };
     if (options.ca !== undefined) ctxOptions.ca = options.ca;
     let context: tls.SecureContext;

@@ -156,7 +156,7 @@ export class ListenerServer {
       return;
     }
     const behavior = policy.behavior.toUpperCase() as 'ACCEPT' | 'RELAY' | 'REJECT' | 'TCPREFUSE';
-    services.log.emit({ event: 'icid.policy', icid, behavior, group: match.group.name, rule: match.rule, sbrs: connecting.sbrs });
+    services.log.emit({ event: 'icid.policy', icid, behavior, group: match.group.name, rule: match.rule, sbrs: connecting.sbrs, policy: policy.name, tls: policy.tls });
     if (policy.behavior === 'tcprefuse') {
       services.log.emit({ event: 'icid.close', icid });
       socket.destroy();

@@ -149,13 +149,13 @@ function refusal(r: SmtpReply, text: string): SmtpReply {
 export async function openDeliveryConnection(ctx: AttemptContext): Promise<OpenResult> {
   const first = await openOnce(ctx, false);
   if (first.kind !== 'retry-plaintext') return first;
-  const second = await openOnce(ctx, true, first.reason);
+  const second = await openOnce(ctx, true, first.reason, first.dcid);
   return second.kind === 'retry-plaintext' ? { kind: 'failed', reply: reply(451, '4.4.2', second.reason), tls: null, dcid: null } : second;
 }
 
-type OnceResult = OpenResult | { kind: 'retry-plaintext'; reason: string };
+type OnceResult = OpenResult | { kind: 'retry-plaintext'; reason: string; dcid: number };
 
-async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeReason?: string): Promise<OnceResult> {
+async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeReason?: string, retryOf?: number): Promise<OnceResult> {
   const { hop, log, counters } = ctx;
   const level = ctx.policy.settings.tls;
   const dcid = ctx.nextDcid();
@@ -186,7 +186,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
     return { kind: 'failed', reply: reply(451, '4.4.1', `Connection to ${hop.ip}:${hop.port} failed: ${e.message}`), tls: null, dcid };
   }
   counters.connections++;
-  log.emit({ event: 'dcid.new', dcid, interface: client.localAddress, ip: hop.ip, port: hop.port });
+  log.emit({ event: 'dcid.new', dcid, interface: client.localAddress, ip: hop.ip, port: hop.port, domain: ctx.domain, host: hop.host, tls: level, destination: ctx.policy.matched, ...(retryOf !== undefined ? { retryOf } : {}) });
   const close = async (): Promise<void> => {
     await client.quit();
     log.emit({ event: 'dcid.close', dcid });
@@ -240,7 +240,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
           if (isRequired(level)) return await requiredFailure(`TLS handshake failed: ${err.message}`, '4.7.4', false);
           client.destroy();
           log.emit({ event: 'dcid.close', dcid });
-          return { kind: 'retry-plaintext', reason: `TLS handshake failed: ${err.message}` };
+          return { kind: 'retry-plaintext', reason: `TLS handshake failed: ${err.message}`, dcid };
         }
         if ('refused' in started) {
           counters.tlsFailures++;
