@@ -11,7 +11,8 @@ import { ConfigurationPage } from './configuration-page.js';
 import { DestinationsPage } from './destinations-page.js';
 import { ListenerPage } from './listener-page.js';
 import { ListenersPage } from './listeners-page.js';
-import { registerToolPages } from './tool-pages.js';
+import { registerReportRoutes } from './report-routes.js';
+import { registerTrackingRoutes } from './tracking-routes.js';
 import { registerTlsVerifyRoutes } from './tls-verify-routes.js';
 import type { GuiDeps } from '../gui-deps.js';
 
@@ -32,5 +33,6 @@ export function registerPages(app: Hono<GuiEnv>, pageContext: (c: Context<GuiEnv
   app.get('/alerts', (c) => c.html(<AlertsPage ctx={pageContext(c)} />));
   app.get('/configuration', (c) => c.html(<ConfigurationPage ctx={pageContext(c)} />));
   registerTlsVerifyRoutes(app, pageContext, deps);
-  registerToolPages(app, pageContext);
+  registerTrackingRoutes(app, pageContext, deps);
+  registerReportRoutes(app, pageContext, deps);
 }
