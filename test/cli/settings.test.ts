@@ -28,7 +28,7 @@ describe('global settings', () => {
       { zone: 'zen.spamhaus.org', score: -8 },
       { zone: 'bl.example', score: -4.5 },
     ]);
-    assert.deepEqual(c.gui, { address: '0.0.0.0', port: 9443, certificate: 'Demo' });
+    assert.deepEqual(c.gui, { address: '0.0.0.0', port: 9443, certificate: 'Demo', idleTimeoutMinutes: 30 });
     assert.match(ok(await h.gh(['reputation', 'edit', '--dnsbl', ''])), /SBRS is None/);
     assert.deepEqual(h.staged().reputation.dnsbl, []);
   });
