@@ -66,7 +66,12 @@ describe('global setting edits', () => {
 
   test('GUI: address checked here, port and certificate by validation', () => {
     const { config } = applyEdit(testConfig(), (d) => void editGui(d, { address: '0.0.0.0', port: 9443 }));
-    assert.deepEqual(config.gui, { address: '0.0.0.0', port: 9443, certificate: 'Demo' });
+    assert.deepEqual(config.gui, { address: '0.0.0.0', port: 9443, certificate: 'Demo', idleTimeoutMinutes: 30 });
+    assert.equal(applyEdit(testConfig(), (d) => void editGui(d, { idleTimeoutMinutes: 10 })).config.gui.idleTimeoutMinutes, 10);
+    assert.throws(
+      () => applyEdit(testConfig(), (d) => void editGui(d, { idleTimeoutMinutes: 0 })),
+      (e: unknown) => e instanceof ConfigError && e.issues.includes('gui.idleTimeoutMinutes: must be 1-1440'),
+    );
     assert.throws(() => editGui(testConfig(), { address: 'gui.example' }), /not an IP address/);
     assert.throws(
       () => applyEdit(testConfig(), (d) => void editGui(d, { port: 70000 })),
