@@ -7,7 +7,9 @@
  * per domain, within `maxRecipientsPerPeriod`. A connection whose domain has no
  * more work waits up to `connectionIdleMs` (2 s, like Postfix's connection
  * cache) for the next message before it says QUIT, so a steady trickle of mail
- * does not pay a TCP + TLS handshake every few messages.
+ * does not pay a TCP + TLS handshake every few messages. Bodies of messages
+ * just stored by this process are kept in a small bounded cache (`stored()`),
+ * so first delivery attempts do not read them back from the spool.
  *
  * Outcomes go back to the spool per recipient: 2xx delivered, 5xx bounced
  * (DSN to the sender), 4xx deferred with the pure retry schedule until the
@@ -85,6 +87,8 @@ interface DomainState {
 const MAX_TIMER_MS = 30_000;
 /** Default of `connectionIdleMs` (Postfix's smtp_connection_cache_time_limit is also 2 s). */
 export const DEFAULT_CONNECTION_IDLE_MS = 2000;
+/** Bytes of freshly stored bodies kept in memory for their first delivery attempt (oldest dropped first). */
+const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
@@ -109,6 +113,9 @@ export class DeliveryScheduler {
   /** Bumped by every new configuration: open connections of an older one are not reused. */
   private generation = 0;
   private readonly connectionIdleMs: number;
+  /** Bodies of recently stored messages (insertion order = age), exactly the bytes handed to the spool. */
+  private readonly bodies = new Map<number, Buffer>();
+  private bodyBytes = 0;
 
   constructor(private readonly o: DeliverySchedulerOptions) {
     this.config = o.config;
@@ -175,6 +182,27 @@ export class DeliveryScheduler {
         this.release();
       }
     });
+  }
+
+  /** A message is durable in the spool (its body is kept for the first attempt): schedule a pass soon. */
+  stored(mid: number, body: Buffer): void {
+    if (body.length <= BODY_CACHE_BYTES / 4) {
+      this.bodies.set(mid, body);
+      this.bodyBytes += body.length;
+      for (const [old, b] of this.bodies) {
+        if (this.bodyBytes <= BODY_CACHE_BYTES) break;
+        this.bodies.delete(old);
+        this.bodyBytes -= b.length;
+      }
+    }
+    this.wake();
+  }
+
+  private forgetBody(mid: number): void {
+    const b = this.bodies.get(mid);
+    if (!b) return;
+    this.bodies.delete(mid);
+    this.bodyBytes -= b.length;
   }
 
   /** Resolves when no pass or delivery is running. */
@@ -406,7 +434,7 @@ export class DeliveryScheduler {
     if (recipients.length === 0) return release();
     let body: Buffer;
     try {
-      body = await this.o.spool.readBody(m.mid);
+      body = this.bodies.get(m.mid) ?? (await this.o.spool.readBody(m.mid));
     } catch (err) {
       this.o.log.emit({ event: 'system', text: `MID ${m.mid} could not be read from the spool: ${errorMessage(err)}` });
       return release();
@@ -471,6 +499,9 @@ export class DeliveryScheduler {
       }
     }
     if (updates.length === 0) return;
+    // Done, or waiting for a retry much later: the spool has the body.
+    const othersPending = m.recipients.some((r) => r.state === 'pending' && !updates.some((u) => u.rid === r.rid));
+    if (!othersPending || updates.some((u) => u.state === 'pending')) this.forgetBody(m.mid);
     try {
       await this.o.spool.update(m.mid, updates);
     } catch (err) {
@@ -540,7 +571,7 @@ export class DeliveryScheduler {
     }
     this.counters.dsns++;
     this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid });
-    this.wake();
+    this.stored(mid, dsn);
   }
 
   // ---------------------------------------------------------------------------
