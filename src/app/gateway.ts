@@ -165,7 +165,7 @@ export class Gateway {
       spool: {
         store: async (message, body) => {
           await spool.store(message, body);
-          this.scheduler?.wake();
+          this.scheduler?.stored(message.mid, body);
         },
       },
       log: this.events,

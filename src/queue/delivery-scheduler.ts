@@ -4,7 +4,12 @@
  * the next hops, open policy-checked connections (delivery-attempt.ts) and
  * send message after message over each one (up to `maxMessagesPerConnection`;
  * this reuse is what makes throughput), at most `maxConcurrency` connections
- * per domain, within `maxRecipientsPerPeriod`.
+ * per domain, within `maxRecipientsPerPeriod`. A connection whose domain has no
+ * more work waits up to `connectionIdleMs` (2 s, like Postfix's connection
+ * cache) for the next message before it says QUIT, so a steady trickle of mail
+ * does not pay a TCP + TLS handshake every few messages. Bodies of messages
+ * just stored by this process are kept in a small bounded cache (`stored()`),
+ * so first delivery attempts do not read them back from the spool.
  *
  * Outcomes go back to the spool per recipient: 2xx delivered, 5xx bounced
  * (DSN to the sender), 4xx deferred with the pure retry schedule until the
@@ -63,6 +68,8 @@ export interface DeliverySchedulerOptions {
   random?: () => number;
   /** A required TLS level could not be met (alerts subscribe here; `alertOnRequiredTlsFailure` is passed along). */
   onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
+  /** How long an open connection with nothing to send waits for new work before QUIT (ms; 0 = close at once). */
+  connectionIdleMs?: number;
 }
 
 interface WorkItem {
@@ -75,9 +82,15 @@ interface DomainState {
   active: number;
   /** Recipients sent in the current rate period: [epoch ms, count]. */
   sent: [number, number][];
+  /** Workers whose connection is open and waiting for work: call with true (work queued) or false (close). */
+  parked: ((work: boolean) => void)[];
 }
 
 const MAX_TIMER_MS = 30_000;
+/** Default of `connectionIdleMs` (Postfix's smtp_connection_cache_time_limit is also 2 s). */
+export const DEFAULT_CONNECTION_IDLE_MS = 2000;
+/** Bytes of freshly stored bodies kept in memory for their first delivery attempt (oldest dropped first). */
+const BODY_CACHE_BYTES = 16 * 1024 * 1024;
 
 function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
@@ -103,12 +116,19 @@ export class DeliveryScheduler {
   private readonly delayWarned = new Set<number>();
   /** `queue.maxConnectionsPerIp`: domains that share an MX share its connection slots. */
   private readonly ipSlots = new IpConnectionSlots(() => this.config.queue.maxConnectionsPerIp);
+  /** Bumped by every new configuration: open connections of an older one are not reused. */
+  private generation = 0;
+  private readonly connectionIdleMs: number;
+  /** Bodies of recently stored messages (insertion order = age), exactly the bytes handed to the spool. */
+  private readonly bodies = new Map<number, Buffer>();
+  private bodyBytes = 0;
 
   constructor(private readonly o: DeliverySchedulerOptions) {
     this.config = o.config;
     this.controls = compileDestinationControls(o.config.destinationControls);
     this.secureContext = this.buildContext(o.config, o.clientCertificate ?? null);
     this.timeouts = { ...DEFAULT_CLIENT_TIMEOUTS, ...o.timeouts };
+    this.connectionIdleMs = o.connectionIdleMs ?? DEFAULT_CONNECTION_IDLE_MS;
   }
 
   private buildContext(config: Config, cert: ClientCertificate | null): tls.SecureContext {
@@ -125,6 +145,8 @@ export class DeliveryScheduler {
     this.secureContext = this.buildContext(config, clientCertificate);
     this.config = config;
     this.controls = compileDestinationControls(config.destinationControls);
+    this.generation++;
+    this.closeParked();
     this.wake();
   }
 
@@ -142,6 +164,7 @@ export class DeliveryScheduler {
     for (const st of this.domains.values()) {
       for (const item of st.queue.splice(0)) for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
     }
+    this.closeParked();
     let t: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (t = setTimeout(resolve, graceMs)));
     await Promise.race([this.idle(), deadline]);
@@ -167,6 +190,27 @@ export class DeliveryScheduler {
     });
   }
 
+  /** A message is durable in the spool (its body is kept for the first attempt): schedule a pass soon. */
+  stored(mid: number, body: Buffer): void {
+    if (body.length <= BODY_CACHE_BYTES / 4) {
+      this.bodies.set(mid, body);
+      this.bodyBytes += body.length;
+      for (const [old, b] of this.bodies) {
+        if (this.bodyBytes <= BODY_CACHE_BYTES) break;
+        this.bodies.delete(old);
+        this.bodyBytes -= b.length;
+      }
+    }
+    this.wake();
+  }
+
+  private forgetBody(mid: number): void {
+    const b = this.bodies.get(mid);
+    if (!b) return;
+    this.bodies.delete(mid);
+    this.bodyBytes -= b.length;
+  }
+
   /** Resolves when no pass or delivery is running. */
   idle(): Promise<void> {
     if (this.busy === 0) return Promise.resolve();
@@ -190,7 +234,7 @@ export class DeliveryScheduler {
     await this.runDue();
   }
 
-  /** Runs one pass over what is due at the clock's now and waits for it (fake-clock tests). */
+  /** Runs one pass over what is due at the clock's now and waits for it, connections closed (fake-clock tests, flush). */
   async runDue(): Promise<void> {
     const wasRunning = this.running;
     this.running = true;
@@ -202,6 +246,38 @@ export class DeliveryScheduler {
       this.running = wasRunning && !this.stopping;
     }
     await this.idle();
+    this.closeParked();
+    await this.idle();
+  }
+
+  /** Tells every connection waiting for work to close now. */
+  private closeParked(): void {
+    for (const st of this.domains.values()) for (const close of st.parked.splice(0)) close(false);
+  }
+
+  /**
+   * The worker's connection has nothing to send: wait up to `connectionIdleMs`
+   * for new work of its domain. A parked connection is not work (`idle()`
+   * resolves meanwhile); resolves true when work was queued, false to close.
+   */
+  private waitForWork(st: DomainState): Promise<boolean> {
+    if (this.stopping || this.connectionIdleMs <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const finish = (work: boolean): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const i = st.parked.indexOf(finish);
+        if (i >= 0) st.parked.splice(i, 1);
+        this.busy++;
+        resolve(work);
+      };
+      const timer = setTimeout(() => finish(false), this.connectionIdleMs);
+      timer.unref();
+      st.parked.push(finish);
+      this.release();
+    });
   }
 
   /** One pass: expire old recipients, queue due ones per domain, start workers, arm the timer for the next due time. */
@@ -247,7 +323,7 @@ export class DeliveryScheduler {
   private domainState(domain: string): DomainState {
     let st = this.domains.get(domain);
     if (!st) {
-      st = { queue: [], active: 0, sent: [] };
+      st = { queue: [], active: 0, sent: [], parked: [] };
       this.domains.set(domain, st);
     }
     return st;
@@ -255,6 +331,8 @@ export class DeliveryScheduler {
 
   private startWorkers(domain: string, st: DomainState): void {
     const { maxConcurrency } = this.controls.forDomain(domain).settings;
+    // Open connections waiting for work first, one per queued item; then new workers.
+    for (let n = st.queue.length; n > 0 && st.parked.length > 0; n--) st.parked.shift()!(true);
     while (st.queue.length > st.active && st.active < maxConcurrency) {
       st.active++;
       this.track(
@@ -323,11 +401,15 @@ export class DeliveryScheduler {
         return;
       }
       this.connections.add(conn);
+      const generation = this.generation;
       try {
         const { maxMessagesPerConnection } = conn.policy.settings;
-        while (conn.usable && conn.messages < maxMessagesPerConnection && !this.stopping) {
+        while (conn.usable && conn.messages < maxMessagesPerConnection && !this.stopping && generation === this.generation) {
           const item = st.queue.shift();
-          if (!item) break;
+          if (!item) {
+            if (await this.waitForWork(st)) continue;
+            break;
+          }
           if (this.rateLimited(domain, st, item)) continue;
           await this.deliverItem(conn, item);
         }
@@ -368,7 +450,7 @@ export class DeliveryScheduler {
     if (recipients.length === 0) return release();
     let body: Buffer;
     try {
-      body = await this.o.spool.readBody(m.mid);
+      body = this.bodies.get(m.mid) ?? (await this.o.spool.readBody(m.mid));
     } catch (err) {
       this.o.log.emit({ event: 'system', text: `MID ${m.mid} could not be read from the spool: ${errorMessage(err)}` });
       return release();
@@ -450,6 +532,9 @@ export class DeliveryScheduler {
         delayed.push({ address: r.address, status: '4.0.0', diagnostic: last?.reply ?? 'not yet attempted', remoteMta: last?.host ?? null, lastAttempt: new Date(last?.at || now) });
       }
     }
+    // Done, or waiting for a retry much later: the spool has the body.
+    const othersPending = m.recipients.some((r) => r.state === 'pending' && !updates.some((u) => u.rid === r.rid));
+    if (!othersPending || updates.some((u) => u.state === 'pending')) this.forgetBody(m.mid);
     try {
       await this.o.spool.update(m.mid, updates);
     } catch (err) {
@@ -537,7 +622,7 @@ export class DeliveryScheduler {
     this.counters.dsns++;
     if (kind === 'delay') this.counters.delayWarnings++;
     this.o.log.emit({ event: 'mid.dsn', mid, originalMid: m.mid, to: m.from });
-    this.wake();
+    this.stored(mid, dsn);
   }
 
   // ---------------------------------------------------------------------------

@@ -296,8 +296,10 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
         if (b === 'refuse-454') return write('454 4.7.0 TLS not available due to local problem\r\n');
         if (b === 'handshake-failure') {
           write('220 2.0.0 Ready to start TLS\r\n');
-          // Not TLS at all: the client's handshake fails.
-          setTimeout(() => raw.end('this is not a TLS server hello\r\n'), 5);
+          // Not TLS at all: the server answers the client's hello with text, so the handshake fails.
+          // (Waiting for the hello keeps the text from arriving with the 220, where a client rightly drops it.)
+          raw.removeAllListeners('data');
+          raw.once('data', () => raw.end('this is not a TLS server hello\r\n'));
           return;
         }
         raw.removeAllListeners('data');

@@ -87,6 +87,7 @@ export interface TlsInfo {
   cipher: string;
 }
 
+const END_OF_DATA = Buffer.from('.\r\n', 'latin1');
 const MAX_LINE = 2048;
 const MAX_LINES = 128;
 const MAX_REPLY_BYTES = 64 * 1024;
@@ -437,8 +438,8 @@ export class SmtpClient {
       checkNotFalsePositive(data, 354, 'DATA');
     }
     if (data.code !== 354) return { recipients: rcpts, final: null, failure: data };
-    this.write(dotStuff(tx.body));
-    this.write('.\r\n');
+    // Body and end of data in one write: one TLS record and one syscall fewer per message.
+    this.write(Buffer.concat([dotStuff(tx.body), END_OF_DATA]));
     const final = await this.readReply(t.dataDoneMs, 'end of data');
     return { recipients: rcpts, final, failure: null };
   }
