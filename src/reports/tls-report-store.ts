@@ -15,7 +15,7 @@
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import { writeFileAtomic } from '../core/atomic-file.js';
 
 import { addCounts, emptyCounts, TLS_COUNT_NAMES, type TlsCounts } from './tls-counts.js';
 import type { HourCounts } from './tls-counters.js';
@@ -86,22 +86,6 @@ async function readHour(dir: string, hour: number): Promise<HourCounts> {
   }
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Adds `delta` (hour → counts) to the hour files in `dir`. */
 export async function mergeIntoTlsReport(dir: string, delta: ReadonlyMap<number, HourCounts>): Promise<void> {
@@ -118,7 +102,7 @@ export async function mergeIntoTlsReport(dir: string, delta: ReadonlyMap<number,
       const sorted = [...current[direction].entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       for (const [domain, c] of sorted) doc[direction][domain] = c;
     }
-    await writeAtomic(path.join(dir, fileName(hour)), `${JSON.stringify(doc)}\n`);
+    await writeFileAtomic(path.join(dir, fileName(hour)), `${JSON.stringify(doc)}\n`, 0o600);
   }
 }
 

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/atomic-file.js';
 
 const REF_RE = /^sha256:([0-9a-f]{64})$/;
 const FILE_RE = /^([0-9a-f]{64})\.pem$/;
@@ -80,25 +81,7 @@ export class KeyStore {
       await fsp.chmod(file, 0o600);
       return ref;
     }
-    const tmp = path.join(this.dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-    const fh = await fsp.open(tmp, 'wx', 0o600);
-    try {
-      await fh.chmod(0o600);
-      await fh.writeFile(pkcs8, 'utf8');
-      await fh.sync();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await fsp.rm(tmp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    try {
-      await fsp.rename(tmp, file);
-    } catch (err) {
-      await fsp.rm(tmp, { force: true });
-      throw err;
-    }
-    await fsyncDir(this.dir);
+    await writeFileAtomic(file, pkcs8, 0o600);
     return ref;
   }
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startScriptedMta, type ScriptedMta, type ScriptedMtaOptions } from '../delivery/delivery-fixture.js';
+import type { ScriptedMta, ScriptedMtaOptions } from '../delivery/delivery-fixture.js';
 import { startFakeDns, type FakeDns } from '../harness/fake-dns.js';
 import { freePort } from '../harness/gateway-fixture.js';
 import { createTestPki, type TestPki } from '../harness/pki-fixture.js';
@@ -15,27 +15,15 @@ import type { CliHome } from '../cli/cli-home.js';
 import { runTlsVerify, type TlsVerifyResult } from '../../src/services/tls-verify.js';
 import { openHome } from '../../src/services/staging.js';
 import { createResolver } from '../../src/dns/resolver.js';
-import { bundle, startTlsGateway, verifyHome } from './verify-fixture.js';
+import { bundle, startTlsGateway, verifyHome, INTERMEDIATE, MtaPool, ROOT, runTlsverifyCli } from './verify-fixture.js';
 
-const INTERMEDIATE = 'O=Gatehouse Test PKI, CN=Gatehouse Test Intermediate CA';
-const ROOT = 'O=Gatehouse Test PKI, CN=Gatehouse Test Root CA';
 
 let pki: TestPki;
 let dns: FakeDns;
 let h: CliHome;
-const mtas: ScriptedMta[] = [];
-
-async function mta(o: ScriptedMtaOptions): Promise<ScriptedMta> {
-  const m = await startScriptedMta(o);
-  mtas.push(m);
-  return m;
-}
-
-/** Runs `tlsverify verify.test 127.0.0.1:PORT`: exit code and stdout lines. */
-async function tlsverify(port: number, extra: string[] = []): Promise<{ code: number; lines: string[]; stderr: string }> {
-  const r = await h.gh(['tlsverify', 'verify.test', `127.0.0.1:${port}`, ...extra]);
-  return { code: r.code, lines: r.stdout.split('\n').filter((l) => l !== ''), stderr: r.stderr };
-}
+const mtas = new MtaPool();
+const mta = (o: ScriptedMtaOptions): Promise<ScriptedMta> => mtas.start(o);
+const tlsverify = (port: number, extra: string[] = []): ReturnType<typeof runTlsverifyCli> => runTlsverifyCli(h, port, extra);
 
 before(async () => {
   pki = await createTestPki();
@@ -44,7 +32,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const m of mtas) await m.close();
+  await mtas.closeAll();
   await dns.close();
 });
 

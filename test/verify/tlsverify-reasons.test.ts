@@ -5,34 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startScriptedMta, type ScriptedMta, type ScriptedMtaOptions } from '../delivery/delivery-fixture.js';
+import type { ScriptedMta, ScriptedMtaOptions } from '../delivery/delivery-fixture.js';
 import { startFakeDns, type FakeDns } from '../harness/fake-dns.js';
 import { createTestPki, type TestPki } from '../harness/pki-fixture.js';
 import type { CliHome } from '../cli/cli-home.js';
 import { isoDate } from '../../src/verify/chain-analysis.js';
-import { bundle, verifyHome } from './verify-fixture.js';
+import { bundle, verifyHome, INTERMEDIATE, MtaPool, ROOT, runTlsverifyCli } from './verify-fixture.js';
 
 const DAY = 86_400_000;
-const INTERMEDIATE = 'O=Gatehouse Test PKI, CN=Gatehouse Test Intermediate CA';
-const ROOT = 'O=Gatehouse Test PKI, CN=Gatehouse Test Root CA';
 const OTHER_ROOT = 'O=Gatehouse Test PKI, CN=Gatehouse Other Root CA';
 
 let pki: TestPki;
 let dns: FakeDns;
 let h: CliHome;
-const mtas: ScriptedMta[] = [];
-
-async function mta(o: ScriptedMtaOptions): Promise<ScriptedMta> {
-  const m = await startScriptedMta(o);
-  mtas.push(m);
-  return m;
-}
-
-/** Runs `tlsverify verify.test 127.0.0.1:PORT`: exit code and stdout lines. */
-async function tlsverify(port: number, extra: string[] = []): Promise<{ code: number; lines: string[]; stderr: string }> {
-  const r = await h.gh(['tlsverify', 'verify.test', `127.0.0.1:${port}`, ...extra]);
-  return { code: r.code, lines: r.stdout.split('\n').filter((l) => l !== ''), stderr: r.stderr };
-}
+const mtas = new MtaPool();
+const mta = (o: ScriptedMtaOptions): Promise<ScriptedMta> => mtas.start(o);
+const tlsverify = (port: number, extra: string[] = []): ReturnType<typeof runTlsverifyCli> => runTlsverifyCli(h, port, extra);
 
 async function expectFailure(port: number, reason: string): Promise<string[]> {
   const r = await tlsverify(port);
@@ -50,7 +38,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const m of mtas) await m.close();
+  await mtas.closeAll();
   await dns.close();
 });
 

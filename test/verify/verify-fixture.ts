@@ -14,6 +14,7 @@ import { KeyStore } from '../../src/tls/key-store.js';
 import { cliHome, type CliHome } from '../cli/cli-home.js';
 import { startTestGateway, tempHome, type TestGateway } from '../harness/gateway-fixture.js';
 import type { TestCert, TestPki } from '../harness/pki-fixture.js';
+import { startScriptedMta, type ScriptedMta, type ScriptedMtaOptions } from '../delivery/delivery-fixture.js';
 
 /** A CLI home trusting only `pki.root` (custom list), DNS at `dnsServer`, then `edit`, committed. */
 export async function verifyHome(pki: TestPki, dnsServer: string, edit: (c: Config) => void = () => {}): Promise<CliHome> {
@@ -106,4 +107,29 @@ export async function startTlsGateway(specs: TlsListenerSpec[], edit: (c: Config
     },
     { home, deliver: false },
   );
+}
+
+/** Test CA subjects as the tools print them. */
+export const INTERMEDIATE = 'O=Gatehouse Test PKI, CN=Gatehouse Test Intermediate CA';
+export const ROOT = 'O=Gatehouse Test PKI, CN=Gatehouse Test Root CA';
+
+/** Scripted MTAs started by one test file, closed together in its `after`. */
+export class MtaPool {
+  private readonly started: ScriptedMta[] = [];
+
+  async start(o: ScriptedMtaOptions): Promise<ScriptedMta> {
+    const m = await startScriptedMta(o);
+    this.started.push(m);
+    return m;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const m of this.started.splice(0)) await m.close();
+  }
+}
+
+/** Runs `tlsverify verify.test 127.0.0.1:PORT` in home `h`: exit code and stdout lines. */
+export async function runTlsverifyCli(h: CliHome, port: number, extra: string[] = []): Promise<{ code: number; lines: string[]; stderr: string }> {
+  const r = await h.gh(['tlsverify', 'verify.test', `127.0.0.1:${port}`, ...extra]);
+  return { code: r.code, lines: r.stdout.split('\n').filter((l) => l !== ''), stderr: r.stderr };
 }
