@@ -28,7 +28,7 @@ import crypto from 'node:crypto';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { formatConfigPath } from '../config/config-path.js';
-import { CONFIG_SCHEMA_VERSION, type Config } from '../config/schema.js';
+import { CONFIG_SCHEMA_VERSION, schemaVersionProblem, type Config } from '../config/schema.js';
 import { KeyStore, keyRefOf } from '../tls/key-store.js';
 import { exportPkcs12, importPkcs12 } from '../tls/pkcs12.js';
 import { validateConfig } from './validate-config.js';
@@ -42,7 +42,7 @@ const privateKeyEntrySchema = z.union([z.object({ pkcs12: z.string().min(1, 'mus
 const exportSchema = z
   .object({
     gatehouseExport: z.literal(EXPORT_FORMAT, { error: `must be ${EXPORT_FORMAT} (this Gatehouse reads export format ${EXPORT_FORMAT})` }),
-    schemaVersion: z.number().int().min(1).max(CONFIG_SCHEMA_VERSION, `was written by a newer Gatehouse; this one reads configuration schema ${CONFIG_SCHEMA_VERSION}`),
+    schemaVersion: z.number({ error: (issue) => schemaVersionProblem(issue.input) }).int({ error: (issue) => schemaVersionProblem(issue.input) }).min(1, { error: (issue) => schemaVersionProblem(issue.input) }).max(CONFIG_SCHEMA_VERSION, { error: (issue) => schemaVersionProblem(issue.input) }),
     exportedAt: z.string().optional(),
     exportedVersion: z.number().int().optional(),
     passwords: z.enum(PASSWORD_MODES),
