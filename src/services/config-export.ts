@@ -39,10 +39,13 @@ export const EXPORT_FORMAT = 1;
 
 const privateKeyEntrySchema = z.union([z.object({ pkcs12: z.string().min(1, 'must not be empty') }).strict(), z.object({ privateKey: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }) }).strict()]);
 
+/** Every refusal of `schemaVersion` names the version found and the one this release reads. */
+const versionError = { error: (issue: { input?: unknown }) => schemaVersionProblem(issue.input) };
+
 const exportSchema = z
   .object({
     gatehouseExport: z.literal(EXPORT_FORMAT, { error: `must be ${EXPORT_FORMAT} (this Gatehouse reads export format ${EXPORT_FORMAT})` }),
-    schemaVersion: z.number({ error: (issue) => schemaVersionProblem(issue.input) }).int({ error: (issue) => schemaVersionProblem(issue.input) }).min(1, { error: (issue) => schemaVersionProblem(issue.input) }).max(CONFIG_SCHEMA_VERSION, { error: (issue) => schemaVersionProblem(issue.input) }),
+    schemaVersion: z.number(versionError).int(versionError).min(1, versionError).max(CONFIG_SCHEMA_VERSION, versionError),
     exportedAt: z.string().optional(),
     exportedVersion: z.number().int().optional(),
     passwords: z.enum(PASSWORD_MODES),
