@@ -18,6 +18,9 @@ import { ControlServer } from './control-server.js';
 import { runQueueRequest } from '../services/queue-service.js';
 import { Gateway, type BoundListener } from './gateway.js';
 import { GuiServer } from '../gui/server.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { gatewayHealth } from './health.js';
+import { renderMetrics } from './metrics-text.js';
 
 /** How the admin GUI came up: its URL, or why it did not (the gateway runs without it). */
 export type GuiStartState = { url: string } | { error: string };
@@ -47,6 +50,7 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
   let runningVersion = options.version ?? store.committed().version;
   const startedAt = new Date();
   const gateway = new Gateway({ layout, config });
+  const metrics = new GatewayMetrics(gateway, startedAt.getTime());
   const bound = await gateway.start();
 
   let stopping = false;
@@ -129,6 +133,10 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
           return { ok: false, error: r.errors && r.errors.length > 0 ? `${r.error}: ${r.errors.join('; ')}` : r.error };
         },
         systemLog: (text) => gateway.log.emit({ event: 'system', text }),
+        operations: {
+          health: () => gatewayHealth(gateway, startedAt.getTime()),
+          metricsText: () => renderMetrics(metrics.collect()),
+        },
       },
       config,
     );

@@ -7,6 +7,17 @@ import { z } from 'zod';
 import { INBOUND_TLS_LEVELS, OUTBOUND_TLS_LEVELS, TLS_VERSIONS } from '../core/tls-levels.js';
 
 export const CONFIG_SCHEMA_VERSION = 1;
+
+/**
+ * Why a `schemaVersion` is refused, naming the version found and the one this
+ * release reads: a newer one means a newer Gatehouse wrote the file.
+ */
+export function schemaVersionProblem(found: unknown): string {
+  if (typeof found === 'number' && Number.isInteger(found) && found > CONFIG_SCHEMA_VERSION) {
+    return `was written by a newer Gatehouse (configuration schema version ${found}); this one reads version ${CONFIG_SCHEMA_VERSION}`;
+  }
+  return `must be ${CONFIG_SCHEMA_VERSION} (found ${JSON.stringify(found)}); this Gatehouse reads configuration schema version ${CONFIG_SCHEMA_VERSION}`;
+}
 const MiB = 1024 * 1024;
 
 const port = z.number({ error: 'must be a number 1-65535' }).int('must be a whole number').min(1, 'must be 1-65535').max(65535, 'must be 1-65535');
@@ -127,7 +138,7 @@ const userSchema = z
 
 export const configSchema = z
   .object({
-    schemaVersion: z.literal(CONFIG_SCHEMA_VERSION).default(CONFIG_SCHEMA_VERSION),
+    schemaVersion: z.literal(CONFIG_SCHEMA_VERSION, { error: (issue) => schemaVersionProblem(issue.input) }).default(CONFIG_SCHEMA_VERSION),
     /** Global host name: banners, EHLO, Received:, bounces. */
     hostname: hostname,
     listeners: z.array(listenerSchema).default([]),

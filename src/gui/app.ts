@@ -20,6 +20,7 @@ import { verifyPassword } from '../services/password-hash.js';
 import { blankToUndefined, describeFailure, failureFlash, type Action, type ActionContext } from './action.js';
 import { allActions } from './actions/all-actions.js';
 import { registerReadApi } from './api/read-api.js';
+import { registerOperationsRoutes } from './operations-routes.js';
 import type { GuiDeps } from './gui-deps.js';
 import { guiUsesDemoCertificate, LoginPage } from './layout.js';
 import { LockoutMessage } from './login-messages.js';
@@ -112,6 +113,8 @@ export function createGuiApp(deps: GuiDeps): BuiltGui {
     if (f === undefined) return c.text('Not found', 404);
     return c.body(new Uint8Array(f.body), 200, { 'Content-Type': f.contentType, 'Cache-Control': 'public, max-age=3600' });
   });
+
+  registerOperationsRoutes(app, deps, sessions);
 
   // ---------------------------------------------------------------- login
   type LoginOutcome = { ok: true; session: GuiSession } | { ok: false; status: 401 | 429; error: string };

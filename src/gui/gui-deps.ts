@@ -4,6 +4,7 @@
  * store, key store, logs), the configuration the gateway runs, how a commit
  * reaches the running gateway, and where system notes go.
  */
+import type { HealthReport } from '../app/health.js';
 import type { Config } from '../config/schema.js';
 import type { Home } from '../services/staging.js';
 
@@ -17,6 +18,15 @@ export interface GuiDeps {
   applyCommitted(): Promise<ApplyOutcome>;
   /** A `system` line in the mail log (login lockouts). */
   systemLog?(text: string): void;
+  /** `/healthz` and `/metrics` (gui/operations-routes.ts); both answer 503 without it. */
+  operations?: OperationsProbe;
   /** Injected clock for sessions and lockouts. */
   now?(): number;
+}
+
+/** What the operations endpoints read from the running gateway. */
+export interface OperationsProbe {
+  health(): HealthReport;
+  /** The metrics in the Prometheus text format. */
+  metricsText(): string;
 }

@@ -604,6 +604,11 @@ export class Spool {
     return this.index.values();
   }
 
+  /** False once close() began: nothing more can be stored (the health check reports it). */
+  get isOpen(): boolean {
+    return !this.closing && !this.closed;
+  }
+
   /** Live message count. */
   size(): number {
     return this.index.size;

@@ -28,7 +28,7 @@ import crypto from 'node:crypto';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { formatConfigPath } from '../config/config-path.js';
-import { CONFIG_SCHEMA_VERSION, type Config } from '../config/schema.js';
+import { CONFIG_SCHEMA_VERSION, schemaVersionProblem, type Config } from '../config/schema.js';
 import { KeyStore, keyRefOf } from '../tls/key-store.js';
 import { exportPkcs12, importPkcs12 } from '../tls/pkcs12.js';
 import { validateConfig } from './validate-config.js';
@@ -39,10 +39,13 @@ export const EXPORT_FORMAT = 1;
 
 const privateKeyEntrySchema = z.union([z.object({ pkcs12: z.string().min(1, 'must not be empty') }).strict(), z.object({ privateKey: z.string().includes('PRIVATE KEY', { message: 'must be a PEM private key' }) }).strict()]);
 
+/** Every refusal of `schemaVersion` names the version found and the one this release reads. */
+const versionError = { error: (issue: { input?: unknown }) => schemaVersionProblem(issue.input) };
+
 const exportSchema = z
   .object({
     gatehouseExport: z.literal(EXPORT_FORMAT, { error: `must be ${EXPORT_FORMAT} (this Gatehouse reads export format ${EXPORT_FORMAT})` }),
-    schemaVersion: z.number().int().min(1).max(CONFIG_SCHEMA_VERSION, `was written by a newer Gatehouse; this one reads configuration schema ${CONFIG_SCHEMA_VERSION}`),
+    schemaVersion: z.number(versionError).int(versionError).min(1, versionError).max(CONFIG_SCHEMA_VERSION, versionError),
     exportedAt: z.string().optional(),
     exportedVersion: z.number().int().optional(),
     passwords: z.enum(PASSWORD_MODES),
