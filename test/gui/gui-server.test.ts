@@ -36,21 +36,34 @@ function plainHttp(port: number): Promise<string> {
   });
 }
 
-/** Handshakes with TLS 1.2, then asks the server to renegotiate (client-initiated renegotiation). */
-function renegotiationOutcome(port: number): Promise<'renegotiated' | 'refused'> {
+/**
+ * Handshakes with TLS 1.2, then asks the server to renegotiate (client-initiated renegotiation).
+ * 'no answer' when neither a new handshake nor a refusal came within 10 s.
+ */
+function renegotiationOutcome(port: number): Promise<'renegotiated' | 'refused' | 'no answer'> {
   return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('no answer');
+    }, 10_000);
+    const settle = (outcome: 'renegotiated' | 'refused'): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
     const socket = tls.connect({ host: '127.0.0.1', port, maxVersion: 'TLSv1.2', rejectUnauthorized: false }, () => {
-      const asked = socket.renegotiate({ rejectUnauthorized: false }, (err) => {
-        socket.destroy();
-        resolve(err ? 'refused' : 'renegotiated');
-      });
+      const asked = socket.renegotiate({ rejectUnauthorized: false }, (err) => settle(err ? 'refused' : 'renegotiated'));
       if (!asked) reject(new Error('renegotiate() was not started'));
+      socket.resume(); // the client must read for the server's answer to arrive
     });
     // OpenSSL answers with a no_renegotiation alert: the client gets an error event instead of the callback.
     socket.on('error', (err) => {
-      socket.destroy();
-      if (/no renegotiation/.test(err.message)) resolve('refused');
-      else reject(err);
+      if (/no renegotiation/.test(err.message)) settle('refused');
+      else {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      }
     });
   });
 }
