@@ -6,6 +6,7 @@
  * address or port changed and swaps the certificate in place otherwise.
  */
 import { createAdaptorServer } from '@hono/node-server';
+import crypto from 'node:crypto';
 import https from 'node:https';
 import type net from 'node:net';
 import type { Config } from '../config/schema.js';
@@ -20,6 +21,7 @@ interface TlsOptions {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   ciphers: string;
   honorCipherOrder: boolean;
+  secureOptions: number;
 }
 
 async function tlsOptions(deps: GuiDeps, config: Config): Promise<TlsOptions> {
@@ -32,6 +34,10 @@ async function tlsOptions(deps: GuiDeps, config: Config): Promise<TlsOptions> {
     minVersion: config.ssl.gui.minVersion,
     ciphers: config.ssl.gui.ciphers,
     honorCipherOrder: true,
+    // Refuse TLS 1.2 client-initiated renegotiation outright (no_renegotiation alert), as the SMTP
+    // listeners do (tls/secure-context.ts). Node's own limit (3 per 10 minutes) still lets each
+    // connection make the server do extra handshakes; testssl.sh reported it as "not vulnerable, mitigated".
+    secureOptions: crypto.constants.SSL_OP_NO_RENEGOTIATION,
   };
 }
 

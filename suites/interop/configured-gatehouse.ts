@@ -2,7 +2,8 @@
  * Gatehouse set up the way an administrator would, through its CLI only
  * (init, certconfig ca import/disable, certconfig paste, listenerconfig,
  * smtproutes, destconfig, dns, gui, commit), then started as a real process
- * (`gatehouse start`). One private relay listener on a free 127.0.0.1 port,
+ * (`gatehouse start`). The admin GUI listens on another free 127.0.0.1 port with
+ * the same certificate. One private relay listener on a free 127.0.0.1 port,
  * TLS required, presenting an openssl-made leaf + intermediate; mail for
  * each of `recipientDomains` is routed to a loopback port with destination control
  * `required-verify`, trusting only the custom CA list (the test root).
@@ -27,6 +28,8 @@ export interface GatehouseUnderTest {
   home: string;
   /** Port of the relay listener (OutgoingMail). */
   port: number;
+  /** Port of the admin GUI (HTTPS on 127.0.0.1, presenting the same "Interop" certificate as the listener). */
+  guiPort: number;
   process: GatewayProcess;
   mailLog(): string;
   waitForMailLog(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
@@ -56,13 +59,16 @@ export async function startGatehouse(o: GatehouseOptions): Promise<GatehouseUnde
   }
   // Nothing may leave the machine: DNS goes to a closed loopback port (the route is an IP literal anyway).
   await cli(home, 'dns', 'edit', '--servers', '127.0.0.1:9');
-  await cli(home, 'gui', 'edit', '--address', '127.0.0.1', '--port', String(guiPort));
+  // The GUI presents the openssl-made leaf too (its SAN holds 127.0.0.1), so a scanner trusting the
+  // test root sees a valid chain and its findings are about the GUI server, not about the demo certificate.
+  await cli(home, 'gui', 'edit', '--address', '127.0.0.1', '--port', String(guiPort), '--certificate', 'Interop');
   await cli(home, 'commit', '-m', 'interop suite');
   const proc = await startGatewayProcess(home);
   const logFile = path.join(home, 'logs', 'mail_logs', 'mail.current');
   return {
     home,
     port,
+    guiPort,
     process: proc,
     mailLog: () => readIfExists(logFile),
     waitForMailLog: (pattern, timeoutMs = 30_000) => waitForText(`Gatehouse mail log ${logFile}`, () => readIfExists(logFile), pattern, timeoutMs),

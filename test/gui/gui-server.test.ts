@@ -36,6 +36,38 @@ function plainHttp(port: number): Promise<string> {
   });
 }
 
+/**
+ * Handshakes with TLS 1.2, then asks the server to renegotiate (client-initiated renegotiation).
+ * 'no answer' when neither a new handshake nor a refusal came within 10 s.
+ */
+function renegotiationOutcome(port: number): Promise<'renegotiated' | 'refused' | 'no answer'> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve('no answer');
+    }, 10_000);
+    const settle = (outcome: 'renegotiated' | 'refused'): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const socket = tls.connect({ host: '127.0.0.1', port, maxVersion: 'TLSv1.2', rejectUnauthorized: false }, () => {
+      const asked = socket.renegotiate({ rejectUnauthorized: false }, (err) => settle(err ? 'refused' : 'renegotiated'));
+      if (!asked) reject(new Error('renegotiate() was not started'));
+      socket.resume(); // the client must read for the server's answer to arrive
+    });
+    // OpenSSL answers with a no_renegotiation alert: the client gets an error event instead of the callback.
+    socket.on('error', (err) => {
+      if (/no renegotiation/.test(err.message)) settle('refused');
+      else {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      }
+    });
+  });
+}
+
 describe('GUI HTTPS server', () => {
   let h: GuiHarness;
   let server: GuiServer;
@@ -64,6 +96,11 @@ describe('GUI HTTPS server', () => {
     assert.match(String(r.headers['strict-transport-security']), /max-age=/);
     assert.equal(server.url, `https://127.0.0.1:${port}/`);
     assert.doesNotMatch(await plainHttp(port), /^status 2/);
+  });
+
+  test('client-initiated TLS 1.2 renegotiation is refused', async () => {
+    // Without SSL_OP_NO_RENEGOTIATION Node's https server allows it (3 times per 10 minutes).
+    assert.equal(await renegotiationOutcome(port), 'refused');
   });
 
   test('a committed certificate change is swapped in; a port change re-binds; stop closes the port', async () => {
