@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SmtpTestClient } from '../harness/smtp-test-client.js';
 import { startTestGateway, type TestGateway } from '../harness/gateway-fixture.js';
+import { SMUGGLING_VARIANTS } from '../harness/smuggling-variants.js';
 
 describe('hostile input on the public listener', () => {
   let gw: TestGateway;
@@ -34,20 +35,7 @@ describe('hostile input on the public listener', () => {
     c.close();
   });
 
-  const smuggled = [
-    '\n.\n',
-    '\r.\r',
-    '\r\n.\n',
-    '\n.\r\n',
-    '\r.\n',
-    '\n.\r',
-    '\r\n.\r',
-    '\r.\r\n',
-    '\r\n\x00.\r\n',
-    '\r\n.\x00\r\n',
-    '\r\n.\r\r\n',
-  ];
-  for (const seq of smuggled) {
+  for (const seq of SMUGGLING_VARIANTS) {
     test(`smuggling ${JSON.stringify(seq)} yields at most one message and no bare CR/LF`, async () => {
       const before = gw.gateway.spoolStore.size();
       const c = await SmtpTestClient.connect(gw.port('IncomingMail'));

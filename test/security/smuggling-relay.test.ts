@@ -16,24 +16,9 @@ import { offlineResolver, type TestGateway } from '../harness/gateway-fixture.js
 import { SmtpTestClient } from '../harness/smtp-test-client.js';
 import { startSender } from '../delivery/delivery-fixture.js';
 import { startRawRecorder, type RawRecorder } from './raw-recorder.js';
+import { SMUGGLING_VARIANTS } from '../harness/smuggling-variants.js';
 
-/** End-of-data look-alikes; none contains the real `\r\n.\r\n`. */
-const VARIANTS = [
-  '\n.\n',
-  '\r.\r',
-  '\r\n.\n',
-  '\n.\r\n',
-  '\r.\n',
-  '\n.\r',
-  '\r\n.\r',
-  '\r.\r\n',
-  '\n\r.\r\n',
-  '\r\n\x00.\r\n',
-  '\r\n.\x00\r\n',
-  '\r\n\x00.\x00\r\n',
-  '\r\n.\r\r\n',
-  '\r\n.\n\r\n',
-];
+const VARIANTS = SMUGGLING_VARIANTS;
 
 const BARE = /\r(?!\n)|(?<!\r)\n/;
 
