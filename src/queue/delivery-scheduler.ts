@@ -536,7 +536,9 @@ export class DeliveryScheduler {
     const othersPending = m.recipients.some((r) => r.state === 'pending' && !updates.some((u) => u.rid === r.rid));
     if (!othersPending || updates.some((u) => u.state === 'pending')) this.forgetBody(m.mid);
     try {
-      await this.o.spool.update(m.mid, updates);
+      // Delivered recipients ride with the next spool batch (no fdatasync of their own): a crash
+      // before it is written means delivering them again, never losing mail.
+      await this.o.spool.update(m.mid, updates, { lazy: updates.every((u) => u.state === 'delivered') });
     } catch (err) {
       this.o.log.emit({ event: 'system', text: `MID ${m.mid} delivery state could not be saved: ${errorMessage(err)}` });
       return;

@@ -492,6 +492,35 @@ describe('Spool', () => {
     await again.close();
   });
 
+  it('lazy updates ride with the next batch (no fsync of their own), or are written by the timer; close writes them', async () => {
+    const dir = tempDir();
+    const spool = await Spool.open(dir);
+    await spool.store(msg(1), body(1));
+    await spool.store(msg(2), body(2));
+    await spool.store(msg(3), body(3));
+    // 1. A lazy "delivered" update followed by a store: one batch, one fsync for both.
+    const before = spool.stats().fsyncs;
+    let lazyDone = false;
+    const lazy = spool.update(1, [{ rid: 0, state: 'delivered', attempts: 1 }], { lazy: true }).then(() => (lazyDone = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(lazyDone, false, 'a lazy update alone does not start a batch');
+    assert.equal(spool.get(1), undefined, 'the in-memory view changes at once');
+    await spool.store(msg(4), body(4));
+    await lazy;
+    assert.equal(spool.stats().fsyncs - before, 1, 'the lazy record rode with the store');
+    // 2. A lazy update with nothing else coming is written by the timer (50 ms), with an fsync.
+    const t0 = Date.now();
+    await spool.update(2, [{ rid: 0, state: 'delivered', attempts: 1 }], { lazy: true });
+    assert.ok(Date.now() - t0 >= 40, `written after the lazy delay, took ${Date.now() - t0} ms`);
+    assert.equal(spool.stats().fsyncs - before, 2);
+    // 3. A lazy update pending at close is written by close.
+    void spool.update(3, [{ rid: 0, state: 'delivered', attempts: 1 }], { lazy: true });
+    await spool.close();
+    const again = await Spool.open(dir);
+    assert.deepEqual(again.list().map((m) => m.mid), [4], 'every lazy update is on disk after close');
+    await again.close();
+  });
+
   it('a failed write rejects with the errno code, is rolled back, and the spool goes on', async () => {
     const dir = tempDir();
     let fail: { stage: 'write' | 'sync'; code: string } | null = null;
