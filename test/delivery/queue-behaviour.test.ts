@@ -190,7 +190,37 @@ describe('connection reuse', () => {
       assert.equal(mta.messages.length, n);
       assert.ok(mta.connections <= Math.ceil(n / 25) * 2, `connections: ${mta.connections}`);
       assert.ok(mta.connections >= Math.ceil(n / 25), `connections: ${mta.connections}`);
-      assert.equal(mta.commands.filter((c) => c === 'RSET').length, n - mta.connections, 'RSET between messages on a reused connection');
+      // Every transaction ended with the reply to its data: the server is ready for MAIL again, no RSET needed.
+      assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0, 'no RSET after a completed transaction');
+    } finally {
+      await sender.stop();
+      await mta.close();
+    }
+  });
+
+  test('a transaction left open (every RCPT refused, DATA refused) is reset before the next message on the connection', async () => {
+    const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: ['PIPELINING', '8BITMIME'], rcptReplies: { 'gone@dest.test': '550 5.1.1 No such user' } });
+    const sender = await startSender(
+      routeTo(mta, (c) => {
+        c.destinationControls.default.maxConcurrency = 1;
+        c.destinationControls.default.tls = 'no';
+      }),
+      resolver,
+    );
+    try {
+      const d = sender.gateway.delivery!;
+      await d.stop(0);
+      // From the null sender: the bounce of the refused recipient sends no DSN (no second connection).
+      await submit(sender, '', ['gone@dest.test']);
+      await submit(sender, '', ['ok1@dest.test']);
+      await submit(sender, '', ['ok2@dest.test']);
+      d.start();
+      await d.flush();
+      assert.equal(mta.connections, 1);
+      assert.deepEqual(mta.messages.map((m) => m.rcpts.map((r) => r.toLowerCase())), [['rcpt to:<ok1@dest.test>'], ['rcpt to:<ok2@dest.test>']]);
+      // MAIL was accepted for the refused message, so that transaction was still open: exactly one RSET, before the next MAIL.
+      const verbs = mta.commands.map((c) => c.split(' ')[0]).filter((v) => v === 'RSET' || v === 'MAIL');
+      assert.deepEqual(verbs, ['MAIL', 'RSET', 'MAIL', 'MAIL']);
     } finally {
       await sender.stop();
       await mta.close();

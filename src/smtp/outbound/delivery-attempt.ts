@@ -321,12 +321,11 @@ export class DeliveryConnection {
     return !this.closed && !this.client.isBroken;
   }
 
-  /** Sends one message to some of its recipients (RSET first on a reused connection); returns each recipient's outcome. */
+  /** Sends one message to some of its recipients (RSET first when the last transaction was left open); returns each recipient's outcome. */
   async deliver(m: DeliveryMessage): Promise<RecipientOutcome[]> {
     const { log } = this.ctx;
     const rids = m.recipients.map((r) => r.rid);
     const all = (r: SmtpReply): RecipientOutcome[] => rids.map((rid) => ({ rid, outcome: outcomeOf(r), reply: r }));
-    const reset = this.messages > 0;
     this.messages++;
     log.emit({ event: 'dcid.delivery.start', dcid: this.dcid, mid: m.mid, rids });
     // RFC 6152: a next hop without 8BITMIME cannot take 8-bit data: convert (single-part text to
@@ -346,7 +345,7 @@ export class DeliveryConnection {
       return all(reply(552, '5.3.4', `Message size ${body.length} exceeds the next hop's limit of ${this.caps.size} bytes`));
     }
     try {
-      const res = await this.client.transaction({ from: m.from, recipients: m.recipients.map((r) => r.address), body, bodyType, reset }, this.caps);
+      const res = await this.client.transaction({ from: m.from, recipients: m.recipients.map((r) => r.address), body, bodyType }, this.caps);
       const out: RecipientOutcome[] = m.recipients.map((r, i) => {
         const rr = res.recipients[i] ?? reply(451, '4.4.2', 'No reply to RCPT');
         if (!(rr.code >= 200 && rr.code < 300)) return { rid: r.rid, outcome: outcomeOf(rr), reply: rr };

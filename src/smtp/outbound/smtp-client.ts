@@ -137,8 +137,6 @@ export interface MailTransaction {
   body: Buffer;
   /** Adds BODY=8BITMIME (only when the next hop offers it). */
   bodyType: '7BIT' | '8BITMIME';
-  /** Send RSET first (a reused connection); pipelined with the rest when PIPELINING is offered. */
-  reset?: boolean;
 }
 
 export interface TransactionResult {
@@ -165,6 +163,13 @@ export class SmtpClient {
   private readonly replies: SmtpReply[] = [];
   private waiter: { resolve: () => void } | null = null;
   private failure: SmtpClientError | null = null;
+  /**
+   * A transaction the next hop may still hold open (MAIL accepted, no reply after the data yet):
+   * the next one starts with RSET. A transaction that ended with the reply to the data, or whose
+   * MAIL was refused, leaves the server ready for MAIL (RFC 5321 §4.1.1.4): no RSET, one reply
+   * fewer per message on a reused connection.
+   */
+  private transactionOpen = false;
   private onData = (chunk: Buffer): void => this.receive(chunk);
   private onError = (err: Error): void => this.fail(new SmtpClientError('network', err.message));
   private onClose = (): void => this.fail(new SmtpClientError('network', 'connection closed by the next hop'));
@@ -405,9 +410,11 @@ export class SmtpClient {
     let mail: SmtpReply;
     const rcpts: SmtpReply[] = [];
     let data: SmtpReply;
+    const reset = this.transactionOpen;
+    this.transactionOpen = true;
     if (caps.pipelining) {
-      this.write([...(tx.reset ? ['RSET'] : []), mailLine, ...rcptLines, 'DATA'].map((l) => `${l}\r\n`).join(''));
-      if (tx.reset) {
+      this.write([...(reset ? ['RSET'] : []), mailLine, ...rcptLines, 'DATA'].map((l) => `${l}\r\n`).join(''));
+      if (reset) {
         const r = await this.readReply(t.commandMs, 'RSET');
         if (r.code !== 250) throw new SmtpClientError('unexpected', `RSET refused: ${formatReply(r)}`, r);
       }
@@ -416,22 +423,27 @@ export class SmtpClient {
       data = await this.readReply(t.dataInitMs, 'DATA');
       checkNotFalsePositive(mail, 250, 'MAIL');
       checkNotFalsePositive(data, 354, 'DATA');
+      if (mail.code !== 250) this.transactionOpen = false;
       if (mail.code !== 250 || !rcpts.some((r) => r.code === 250 || r.code === 251)) {
         if (data.code === 354) {
           // A server that says 354 with nothing accepted gets an empty message it must refuse.
           this.write('.\r\n');
           await this.readReply(t.dataDoneMs, 'end of data');
+          this.transactionOpen = false;
         }
         return mail.code !== 250 ? { recipients: rcptLines.map(() => mail), final: null, failure: mail } : { recipients: rcpts, final: null, failure: null };
       }
     } else {
-      if (tx.reset) {
+      if (reset) {
         const r = await this.command('RSET');
         if (r.code !== 250) throw new SmtpClientError('unexpected', `RSET refused: ${formatReply(r)}`, r);
       }
       mail = await this.command(mailLine);
       checkNotFalsePositive(mail, 250, 'MAIL');
-      if (mail.code !== 250) return { recipients: rcptLines.map(() => mail), final: null, failure: mail };
+      if (mail.code !== 250) {
+        this.transactionOpen = false;
+        return { recipients: rcptLines.map(() => mail), final: null, failure: mail };
+      }
       for (const l of rcptLines) rcpts.push(await this.command(l));
       if (!rcpts.some((r) => r.code === 250 || r.code === 251)) return { recipients: rcpts, final: null, failure: null };
       data = await this.command('DATA', t.dataInitMs);
@@ -441,6 +453,7 @@ export class SmtpClient {
     // Body and end of data in one write: one TLS record and one syscall fewer per message.
     this.write(Buffer.concat([dotStuff(tx.body), END_OF_DATA]));
     const final = await this.readReply(t.dataDoneMs, 'end of data');
+    this.transactionOpen = false;
     return { recipients: rcpts, final, failure: null };
   }
 
