@@ -6,8 +6,10 @@
 #   BENCH_SCENARIOS="8x250 32x100"          connections x messages per connection (default both)
 #   BENCH_SYSTEMS="gatehouse postfix haraka" which systems (default all three)
 #   BENCH_SIZE=2048 BENCH_WAIT_QUIET=20     message size; max seconds to wait for a quiet machine
+#   BENCH_WARMUP=1                          one unmeasured round per system first (0: measure cold processes)
 #   GATEHOUSE_BENCH_WORK=/tmp/gatehouse-bench  raw JSON and logs (one JSONL file per bench run)
 #   GATEHOUSE_NODE_OPTIONS="--cpu-prof ..." extra node flags for the Gatehouse process
+#   GATEHOUSE_BENCH_YAML="queue: { fsync: false }" extra top-level config for Gatehouse (experiments)
 #
 # Every scenario: STARTTLS on both legs, pipelining, 2 KiB messages. The sink counts each run's
 # messages (unique, duplicates, TLS vs plain); the table flags any run where a message was not
@@ -62,6 +64,7 @@ trustStore:
     - name: bench-sink
       certificate: |
 $(sed 's/^/        /' "$SHARED/bench/certs/sink.crt")
+${GATEHOUSE_BENCH_YAML:-}
 YAML
   # shellcheck disable=SC2086
   node ${GATEHOUSE_NODE_OPTIONS:-} "$ROOT/dist/src/cli/main.js" --home "$HOME_DIR" start --config "$HOME_DIR/bench.yaml" \
@@ -109,6 +112,22 @@ pid_of() {
 target_of() {
   case "$1" in gatehouse) echo "127.0.0.1:$GH_PORT";; postfix) echo "$PF_LISTEN";; haraka) echo "$HA_LISTEN";; esac
 }
+
+# Warm-up: every system first takes one unmeasured round of the first scenario. A relay runs for
+# months; what counts is its steady state, not the first seconds of a fresh process (Gatehouse's
+# V8 compiles its hot paths during the first ~2,000 messages: its first round on a cold process
+# runs at about two thirds of the warm rate). Postfix and Haraka get the same round. BENCH_WARMUP=0
+# measures cold processes instead.
+if [ "${BENCH_WARMUP:-1}" != 0 ]; then
+  set -- $SCENARIOS
+  WC=${1%x*} WN=${1#*x}
+  for sys in "${ACTIVE[@]}"; do
+    echo "bench: warm-up round (not measured), $sys, $WC connections x $WN messages" >&2
+    bash "$SHARED/bench/run-bench.sh" --name "warmup-$sys" --target "$(target_of "$sys")" --gateway-pid "$(pid_of "$sys")" \
+      -c "$WC" -n "$WN" --size "$SIZE" --starttls on --pipelining on --wait-quiet "$WAIT_QUIET" > /dev/null 2>&1 \
+      || note "$sys: the warm-up round failed (see $WORK/results/warmup-$sys-*)"
+  done
+fi
 
 for run in $(seq "$RUNS"); do
   for sc in $SCENARIOS; do
