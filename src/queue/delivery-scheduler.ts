@@ -32,6 +32,7 @@ import {
   newCounters,
   openDeliveryConnection,
   type DeliveryConnection,
+  type DeliveryMessage,
   type DeliveryCounters,
   type RecipientOutcome,
   type RequiredTlsFailure,
@@ -45,7 +46,7 @@ import { buildDsn, shouldSendDsn, statusOf, type FailedRecipient } from './dsn.j
 import { delayWarningDue } from './delay-warning.js';
 import { IpConnectionSlots } from './ip-connection-slots.js';
 import { expiresAt, isExpired, nextAttemptAt } from './retry-schedule.js';
-import type { RecipientUpdate, Spool, SpooledMessage } from './spool.js';
+import type { RecipientUpdate, Spool, SpooledMessage, SpoolRecipient } from './spool.js';
 
 /** The outbound client certificate (`destinationControls.certificate`), resolved with its key. */
 export interface ClientCertificate {
@@ -75,6 +76,17 @@ export interface DeliverySchedulerOptions {
 interface WorkItem {
   mid: number;
   rids: number[];
+}
+
+function deliveryMessage(m: SpooledMessage, recipients: readonly SpoolRecipient[], body: Buffer): DeliveryMessage {
+  return { mid: m.mid, from: m.from, bodyType: m.bodyType, body, recipients: recipients.map((r) => ({ rid: r.rid, address: r.address })) };
+}
+
+/** A work item with what it takes to send it now. */
+interface ReadyItem {
+  item: WorkItem;
+  m: SpooledMessage;
+  message: DeliveryMessage;
 }
 
 interface DomainState {
@@ -402,19 +414,35 @@ export class DeliveryScheduler {
       }
       this.connections.add(conn);
       const generation = this.generation;
+      // The message whose envelope went out with the previous one's end of data.
+      let following: ReadyItem | null = null;
       try {
         const { maxMessagesPerConnection } = conn.policy.settings;
         while (conn.usable && conn.messages < maxMessagesPerConnection && !this.stopping && generation === this.generation) {
-          const item = st.queue.shift();
-          if (!item) {
-            if (await this.waitForWork(st)) continue;
-            break;
+          let current: ReadyItem | null = following;
+          following = null;
+          if (!current) {
+            const item = st.queue.shift();
+            if (!item) {
+              if (await this.waitForWork(st)) continue;
+              break;
+            }
+            if (this.rateLimited(domain, st, item)) continue;
+            current = await this.readyItem(item);
+            if (!current) continue;
           }
-          if (this.rateLimited(domain, st, item)) continue;
-          await this.deliverItem(conn, item);
+          const next = conn.messages + 2 <= maxMessagesPerConnection ? this.follower(domain, st, conn) : null;
+          await this.send(conn, current, next);
+          if (next) {
+            if (conn.pipelined === next.message) following = next;
+            else st.queue.unshift(next.item); // not sent after all (this message never got to its data)
+          }
         }
       } finally {
         this.connections.delete(conn);
+        // A follower whose envelope went out but that was never sent: closing the connection makes the
+        // next hop drop it; a later pass queues it again.
+        if (following) this.releaseItem(following.item);
         await conn.close();
         releaseSlot();
       }
@@ -440,26 +468,56 @@ export class DeliveryScheduler {
     return true;
   }
 
-  private async deliverItem(conn: DeliveryConnection, item: WorkItem): Promise<void> {
+  private releaseItem(item: WorkItem): void {
+    for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
+  }
+
+  /** The message of a work item, ready to send; null (the item released) when there is nothing to send. */
+  private async readyItem(item: WorkItem): Promise<ReadyItem | null> {
     const m = this.o.spool.get(item.mid);
-    const release = (): void => {
-      for (const rid of item.rids) this.inFlight.delete(`${item.mid}:${rid}`);
-    };
-    if (!m || m.held) return release();
-    const recipients = m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending');
-    if (recipients.length === 0) return release();
+    const recipients = m && !m.held ? m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending') : [];
+    if (!m || recipients.length === 0) {
+      this.releaseItem(item);
+      return null;
+    }
     let body: Buffer;
     try {
       body = this.bodies.get(m.mid) ?? (await this.o.spool.readBody(m.mid));
     } catch (err) {
       this.o.log.emit({ event: 'system', text: `MID ${m.mid} could not be read from the spool: ${errorMessage(err)}` });
-      return release();
+      this.releaseItem(item);
+      return null;
     }
-    const outcomes = await conn.deliver({ mid: m.mid, from: m.from, bodyType: m.bodyType, body, recipients: recipients.map((r) => ({ rid: r.rid, address: r.address })) });
+    return { item, m, message: deliveryMessage(m, recipients, body) };
+  }
+
+  /**
+   * The next queued item, taken off the queue, when it can follow the current message on `conn`
+   * without a round trip of its own (RFC 2920 pipelining across transactions): its body is in
+   * memory, the connection can take it (`canFollow`), and the destination has no recipient rate
+   * limit (whose budget is only spent on items actually sent). Otherwise null, the queue untouched.
+   */
+  private follower(domain: string, st: DomainState, conn: DeliveryConnection): ReadyItem | null {
+    const item = st.queue[0];
+    if (!item || this.controls.forDomain(domain).settings.maxRecipientsPerPeriod !== null) return null;
+    const body = this.bodies.get(item.mid);
+    const m = body ? this.o.spool.get(item.mid) : undefined;
+    if (!body || !m || m.held) return null;
+    const recipients = m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending');
+    if (recipients.length === 0) return null;
+    const message = deliveryMessage(m, recipients, body);
+    if (!conn.canFollow(message)) return null;
+    st.queue.shift();
+    return { item, m, message };
+  }
+
+  /** Sends one message (and `next`'s envelope with its end of data, when possible); its outcome is saved in the background. */
+  private async send(conn: DeliveryConnection, r: ReadyItem, next: ReadyItem | null): Promise<void> {
+    const outcomes = await conn.deliver(r.message, next?.message);
     // The state write (group-committed with everything else) runs while the connection goes on with
     // the next message: delivery is not paced by fsync. A crash before it is durable means a
     // redelivery, never a loss.
-    this.track(this.applyOutcomes(m, outcomes, { dcid: conn.dcid, hop: conn.hop, tls: conn.tls }, body).finally(release));
+    this.track(this.applyOutcomes(r.m, outcomes, { dcid: conn.dcid, hop: conn.hop, tls: conn.tls }, r.message.body).finally(() => this.releaseItem(r.item)));
   }
 
   /** Same reply for every recipient of a work item (DNS verdicts, unreachable destinations). */

@@ -177,6 +177,8 @@ export interface ScriptedMta {
   messages: { raw: string; tls: boolean; rcpts: string[]; accepted: boolean }[];
   /** Every command line received, with `tls:` prefix after the handshake. */
   commands: string[];
+  /** Every read from every connection as text (after TLS, decrypted): what arrived together. */
+  reads: string[];
   connections: number;
   /** Bytes written by `flood` so far. */
   floodedBytes: number;
@@ -191,6 +193,7 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
   const o: ScriptedMtaOptions = { ...options };
   const messages: ScriptedMta['messages'] = [];
   const commands: string[] = [];
+  const reads: string[] = [];
   const sockets = new Set<net.Socket>();
   const state = { connections: 0, open: 0, peak: 0, flooded: 0 };
   const server = net.createServer((raw) => {
@@ -354,6 +357,7 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
       write('502 5.5.2 Command not recognized\r\n');
     };
     const feed = (d: Buffer): void => {
+      reads.push(d.toString('latin1'));
       buf += d.toString('latin1');
       for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
         const line = buf.slice(0, i);
@@ -369,6 +373,7 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
     port: (server.address() as net.AddressInfo).port,
     messages,
     commands,
+    reads,
     get connections() {
       return state.connections;
     },

@@ -182,8 +182,11 @@ describe('lying next hops: clear error, deferral, later delivered exactly once',
       await d.flush();
       const log = (await sender.mailLog()).join('\n');
       assert.match(log, new RegExp(`Message done DCID \\d+ MID ${first} to RID \\[0\\]`));
-      assert.match(log, /Connection Error: DCID \d+ domain: dest\.test IP:127\.0\.0\.1 port: \d+ details: unsolicited reply from the next hop before MAIL interface: 127\.0\.0\.1 reason: unexpected SMTP response/);
-      assert.match(log, new RegExp(`Delayed: DCID \\d+ MID ${second} to RID 0 - 451 4\\.4\\.2`));
+      // Seen either before MAIL (the extra reply arrived before the next envelope was sent) or, when the
+      // next envelope went out with the end of data (pipelining), as replies out of step: DATA answered
+      // with a 250 that belonged to RCPT. Either way the second message is not sent.
+      assert.match(log, /Connection Error: DCID \d+ domain: dest\.test IP:127\.0\.0\.1 port: \d+ details: (unsolicited reply from the next hop before MAIL|250 2\.1\.5 Ok) interface: 127\.0\.0\.1 reason: unexpected SMTP response/);
+      assert.match(log, new RegExp(`Delayed: DCID \\d+ MID ${second} to RID 0 - 451 4\\.4\\.2 .*(unsolicited reply from the next hop before MAIL|unexpected reply to DATA: 250)`));
       assert.equal(acceptedFor(mta, 'two@dest.test'), 0);
       mta.update({ replies: undefined });
       await d.flush();

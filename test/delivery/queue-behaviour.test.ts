@@ -198,6 +198,41 @@ describe('connection reuse', () => {
     }
   });
 
+  for (const pipelining of [true, false]) {
+    test(`${pipelining ? 'with' : 'without'} PIPELINING: ${pipelining ? "each message's envelope goes out with the previous end of data" : 'one transaction at a time'}, every message delivered once, in order`, async () => {
+      const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: pipelining ? ['PIPELINING', '8BITMIME'] : ['8BITMIME'] });
+      const sender = await startSender(
+        routeTo(mta, (c) => {
+          c.destinationControls.default.maxConcurrency = 1;
+          c.destinationControls.default.tls = 'no';
+        }),
+        resolver,
+      );
+      try {
+        const d = sender.gateway.delivery!;
+        await d.stop(0);
+        const n = 5;
+        for (let i = 0; i < n; i++) await submit(sender, '', [`p${i}@dest.test`]);
+        d.start();
+        await d.flush();
+        assert.equal(mta.connections, 1);
+        assert.deepEqual(
+          mta.messages.map((m) => m.rcpts.join()),
+          Array.from({ length: n }, (_, i) => `RCPT TO:<p${i}@dest.test>`),
+        );
+        assert.ok(mta.messages.every((m) => m.accepted));
+        // RFC 2920 across transactions: the end of data and the next MAIL/RCPT/DATA arrive together.
+        const chained = mta.reads.filter((r) => r.includes('\r\n.\r\nMAIL FROM:<>')).length;
+        assert.equal(chained, pipelining ? n - 1 : 0, mta.reads.join('|'));
+        assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0);
+        assert.ok(mta.commands.includes('QUIT'), 'the connection ends with QUIT after the last message');
+      } finally {
+        await sender.stop();
+        await mta.close();
+      }
+    });
+  }
+
   test('a transaction left open (every RCPT refused, DATA refused) is reset before the next message on the connection', async () => {
     const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: ['PIPELINING', '8BITMIME'], rcptReplies: { 'gone@dest.test': '550 5.1.1 No such user' } });
     const sender = await startSender(

@@ -24,7 +24,7 @@ import { describeIdentifier, identifiersFor, verifyPeer } from '../../policy/tls
 import { has8BitBytes } from './dot-stuff.js';
 import { downgradeTo7bit } from './eight-bit-downgrade.js';
 import type { NextHop } from './next-hops.js';
-import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type Capabilities, type ClientFailureKind, type ClientTimeouts } from './smtp-client.js';
+import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type Capabilities, type ClientFailureKind, type ClientTimeouts, type MailTransaction } from './smtp-client.js';
 
 /** What one connection achieved, kept on the recipients' records for reports and `track`. */
 export interface TlsRecord {
@@ -299,6 +299,13 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
 export class DeliveryConnection {
   messages = 0;
   private closed = false;
+  /**
+   * The message whose MAIL/RCPT/DATA went out with the previous message's end of data (RFC 2920
+   * pipelining across transactions): the next `deliver` must be for it, or the connection is
+   * closed (the next hop then drops the half-sent transaction).
+   */
+  pipelined: DeliveryMessage | null = null;
+  private pipelinedTx: MailTransaction | null = null;
 
   constructor(
     private readonly ctx: AttemptContext,
@@ -321,11 +328,29 @@ export class DeliveryConnection {
     return !this.closed && !this.client.isBroken;
   }
 
-  /** Sends one message to some of its recipients (RSET first when the last transaction was left open); returns each recipient's outcome. */
-  async deliver(m: DeliveryMessage): Promise<RecipientOutcome[]> {
+  /**
+   * Whether `m` can follow the current message without a round trip of its own: the next hop
+   * pipelines, and `m` needs no 8-bit conversion and fits its SIZE limit (the checks `deliver`
+   * would otherwise make before sending anything).
+   */
+  canFollow(m: DeliveryMessage): boolean {
+    if (!this.caps.pipelining || this.closed) return false;
+    if (m.bodyType === '8BITMIME' && !this.caps.eightBitMime) return false;
+    return !(this.caps.size !== null && this.caps.size > 0 && m.body.length > this.caps.size);
+  }
+
+  /**
+   * Sends one message to some of its recipients (RSET first when the last transaction was left
+   * open); returns each recipient's outcome. `next` (when `canFollow` says so): its envelope goes
+   * out with this message's end of data, and `pipelined` is set to it when that happened.
+   */
+  async deliver(m: DeliveryMessage, next?: DeliveryMessage): Promise<RecipientOutcome[]> {
     const { log } = this.ctx;
     const rids = m.recipients.map((r) => r.rid);
     const all = (r: SmtpReply): RecipientOutcome[] => rids.map((rid) => ({ rid, outcome: outcomeOf(r), reply: r }));
+    const chained = this.pipelined === m ? this.pipelinedTx : null;
+    this.pipelined = null;
+    this.pipelinedTx = null;
     this.messages++;
     log.emit({ event: 'dcid.delivery.start', dcid: this.dcid, mid: m.mid, rids });
     // RFC 6152: a next hop without 8BITMIME cannot take 8-bit data: convert (single-part text to
@@ -345,7 +370,13 @@ export class DeliveryConnection {
       return all(reply(552, '5.3.4', `Message size ${body.length} exceeds the next hop's limit of ${this.caps.size} bytes`));
     }
     try {
-      const res = await this.client.transaction({ from: m.from, recipients: m.recipients.map((r) => r.address), body, bodyType }, this.caps);
+      const tx = chained ?? { from: m.from, recipients: m.recipients.map((r) => r.address), body, bodyType };
+      const nextTx = next && this.canFollow(next) ? { from: next.from, recipients: next.recipients.map((r) => r.address), body: next.body, bodyType: next.bodyType } : undefined;
+      const res = await this.client.transaction(tx, this.caps, nextTx);
+      if (res.nextSent && next && nextTx) {
+        this.pipelined = next;
+        this.pipelinedTx = nextTx;
+      }
       const out: RecipientOutcome[] = m.recipients.map((r, i) => {
         const rr = res.recipients[i] ?? reply(451, '4.4.2', 'No reply to RCPT');
         if (!(rr.code >= 200 && rr.code < 300)) return { rid: r.rid, outcome: outcomeOf(rr), reply: rr };
