@@ -169,97 +169,72 @@ describe('queue lifetime on a fake clock', () => {
 });
 
 describe('connection reuse', () => {
-  test('N messages to one destination use at most ceil(N / maxMessagesPerConnection) x maxConcurrency connections', async () => {
-    const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: ['PIPELINING', '8BITMIME'] });
+  /**
+   * A plaintext sender routed to a scripted MTA: delivery is paused while `messages` are submitted
+   * (from, recipients), then they go in one pass. Returns the MTA for the assertions.
+   */
+  async function onePass(mtaOptions: Parameters<typeof startScriptedMta>[0], limits: { maxConcurrency: number; maxMessagesPerConnection?: number }, messages: [string, string[]][]): Promise<ScriptedMta> {
+    const mta = await startScriptedMta({ starttls: 'refuse-454', ...mtaOptions });
     const sender = await startSender(
       routeTo(mta, (c) => {
-        c.destinationControls.default.maxConcurrency = 2;
-        c.destinationControls.default.maxMessagesPerConnection = 25;
+        Object.assign(c.destinationControls.default, limits);
         c.destinationControls.default.tls = 'no';
       }),
       resolver,
     );
     try {
       const d = sender.gateway.delivery!;
-      // Queue them while delivery is paused, then let them go in one pass.
       await d.stop(0);
-      const n = 100;
-      for (let i = 0; i < n; i++) await submit(sender, 's@origin.test', [`r${i}@dest.test`]);
+      for (const [from, to] of messages) await submit(sender, from, to);
       d.start();
       await d.flush();
-      assert.equal(mta.messages.length, n);
-      assert.ok(mta.connections <= Math.ceil(n / 25) * 2, `connections: ${mta.connections}`);
-      assert.ok(mta.connections >= Math.ceil(n / 25), `connections: ${mta.connections}`);
-      // Every transaction ended with the reply to its data: the server is ready for MAIL again, no RSET needed.
-      assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0, 'no RSET after a completed transaction');
+      return mta;
     } finally {
       await sender.stop();
       await mta.close();
     }
+  }
+
+  test('N messages to one destination use at most ceil(N / maxMessagesPerConnection) x maxConcurrency connections', async () => {
+    const n = 100;
+    const mta = await onePass({ ehlo: ['PIPELINING', '8BITMIME'] }, { maxConcurrency: 2, maxMessagesPerConnection: 25 }, Array.from({ length: n }, (_, i) => ['s@origin.test', [`r${i}@dest.test`]]));
+    assert.equal(mta.messages.length, n);
+    assert.ok(mta.connections <= Math.ceil(n / 25) * 2, `connections: ${mta.connections}`);
+    assert.ok(mta.connections >= Math.ceil(n / 25), `connections: ${mta.connections}`);
+    // Every transaction ended with the reply to its data: the server is ready for MAIL again, no RSET needed.
+    assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0, 'no RSET after a completed transaction');
   });
 
   for (const pipelining of [true, false]) {
     test(`${pipelining ? 'with' : 'without'} PIPELINING: ${pipelining ? "each message's envelope goes out with the previous end of data" : 'one transaction at a time'}, every message delivered once, in order`, async () => {
-      const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: pipelining ? ['PIPELINING', '8BITMIME'] : ['8BITMIME'] });
-      const sender = await startSender(
-        routeTo(mta, (c) => {
-          c.destinationControls.default.maxConcurrency = 1;
-          c.destinationControls.default.tls = 'no';
-        }),
-        resolver,
+      const n = 5;
+      const mta = await onePass({ ehlo: pipelining ? ['PIPELINING', '8BITMIME'] : ['8BITMIME'] }, { maxConcurrency: 1 }, Array.from({ length: n }, (_, i) => ['', [`p${i}@dest.test`]]));
+      assert.equal(mta.connections, 1);
+      assert.deepEqual(
+        mta.messages.map((m) => m.rcpts.join()),
+        Array.from({ length: n }, (_, i) => `RCPT TO:<p${i}@dest.test>`),
       );
-      try {
-        const d = sender.gateway.delivery!;
-        await d.stop(0);
-        const n = 5;
-        for (let i = 0; i < n; i++) await submit(sender, '', [`p${i}@dest.test`]);
-        d.start();
-        await d.flush();
-        assert.equal(mta.connections, 1);
-        assert.deepEqual(
-          mta.messages.map((m) => m.rcpts.join()),
-          Array.from({ length: n }, (_, i) => `RCPT TO:<p${i}@dest.test>`),
-        );
-        assert.ok(mta.messages.every((m) => m.accepted));
-        // RFC 2920 across transactions: the end of data and the next MAIL/RCPT/DATA arrive together.
-        const chained = mta.reads.filter((r) => r.includes('\r\n.\r\nMAIL FROM:<>')).length;
-        assert.equal(chained, pipelining ? n - 1 : 0, mta.reads.join('|'));
-        assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0);
-        assert.ok(mta.commands.includes('QUIT'), 'the connection ends with QUIT after the last message');
-      } finally {
-        await sender.stop();
-        await mta.close();
-      }
+      assert.ok(mta.messages.every((m) => m.accepted));
+      // RFC 2920 across transactions: the end of data and the next MAIL/RCPT/DATA arrive together.
+      const chained = mta.reads.filter((r) => r.includes('\r\n.\r\nMAIL FROM:<>')).length;
+      assert.equal(chained, pipelining ? n - 1 : 0, mta.reads.join('|'));
+      assert.equal(mta.commands.filter((c) => c === 'RSET').length, 0);
+      assert.ok(mta.commands.includes('QUIT'), 'the connection ends with QUIT after the last message');
     });
   }
 
   test('a transaction left open (every RCPT refused, DATA refused) is reset before the next message on the connection', async () => {
-    const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: ['PIPELINING', '8BITMIME'], rcptReplies: { 'gone@dest.test': '550 5.1.1 No such user' } });
-    const sender = await startSender(
-      routeTo(mta, (c) => {
-        c.destinationControls.default.maxConcurrency = 1;
-        c.destinationControls.default.tls = 'no';
-      }),
-      resolver,
-    );
-    try {
-      const d = sender.gateway.delivery!;
-      await d.stop(0);
-      // From the null sender: the bounce of the refused recipient sends no DSN (no second connection).
-      await submit(sender, '', ['gone@dest.test']);
-      await submit(sender, '', ['ok1@dest.test']);
-      await submit(sender, '', ['ok2@dest.test']);
-      d.start();
-      await d.flush();
-      assert.equal(mta.connections, 1);
-      assert.deepEqual(mta.messages.map((m) => m.rcpts.map((r) => r.toLowerCase())), [['rcpt to:<ok1@dest.test>'], ['rcpt to:<ok2@dest.test>']]);
-      // MAIL was accepted for the refused message, so that transaction was still open: exactly one RSET, before the next MAIL.
-      const verbs = mta.commands.map((c) => c.split(' ')[0]).filter((v) => v === 'RSET' || v === 'MAIL');
-      assert.deepEqual(verbs, ['MAIL', 'RSET', 'MAIL', 'MAIL']);
-    } finally {
-      await sender.stop();
-      await mta.close();
-    }
+    // From the null sender: the bounce of the refused recipient sends no DSN (no second connection).
+    const mta = await onePass({ ehlo: ['PIPELINING', '8BITMIME'], rcptReplies: { 'gone@dest.test': '550 5.1.1 No such user' } }, { maxConcurrency: 1 }, [
+      ['', ['gone@dest.test']],
+      ['', ['ok1@dest.test']],
+      ['', ['ok2@dest.test']],
+    ]);
+    assert.equal(mta.connections, 1);
+    assert.deepEqual(mta.messages.map((m) => m.rcpts.map((r) => r.toLowerCase())), [['rcpt to:<ok1@dest.test>'], ['rcpt to:<ok2@dest.test>']]);
+    // MAIL was accepted for the refused message, so that transaction was still open: exactly one RSET, before the next MAIL.
+    const verbs = mta.commands.map((c) => c.split(' ')[0]).filter((v) => v === 'RSET' || v === 'MAIL');
+    assert.deepEqual(verbs, ['MAIL', 'RSET', 'MAIL', 'MAIL']);
   });
 });
 
