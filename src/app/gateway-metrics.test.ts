@@ -27,6 +27,7 @@ function fakeGateway(messages: { held: boolean; recipients: { state: string }[] 
     spoolStore: { isOpen: true, live: () => messages.values() },
     delivery: { counters },
     log: { stats: () => ({ writeErrors: 3, dropped: 1, linesWritten: 40 }) },
+    syslogStats: () => ({ target: 'tcp:127.0.0.1:514', connected: true, sent: 38, dropped: 2, errors: 1, truncated: 0, queued: 4, lastError: 'connect ECONNREFUSED 127.0.0.1:514' }),
     openConnections: 2,
   } as unknown as MetricsSource;
   return { source, counters, emit: (e: MailEvent) => listeners.forEach((l) => l(e, 0)), listeners };
@@ -82,6 +83,11 @@ test('inbound decisions per listener, TLS outcomes, queue gauges and scheduler c
   assert.equal(value(text, 'gatehouse_dsns_total{kind="failure"}'), 2);
   assert.equal(value(text, 'gatehouse_dsns_total{kind="delay"}'), 1);
   assert.equal(value(text, 'gatehouse_mail_log_write_errors_total'), 3);
+  assert.equal(value(text, 'gatehouse_syslog_lines_total{outcome="sent"}'), 38);
+  assert.equal(value(text, 'gatehouse_syslog_lines_total{outcome="dropped"}'), 2);
+  assert.equal(value(text, 'gatehouse_syslog_errors_total'), 1);
+  assert.equal(value(text, 'gatehouse_syslog_queued_lines'), 4);
+  assert.equal(value(text, 'gatehouse_syslog_connected'), 1);
   assert.equal(value(text, 'gatehouse_uptime_seconds'), 90);
   assert.equal(value(text, 'gatehouse_up'), 1);
 

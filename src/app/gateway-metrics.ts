@@ -2,7 +2,7 @@
  * What `GET /metrics` on the admin port reports (SPEC §14): inbound
  * connections per listener (accepted, rejected, open now), TLS outcomes per
  * direction, handshake failures, queue size, deliveries and DSNs, mail-log
- * write errors. Numbers come from what the gateway already keeps — the
+ * write errors, syslog forwarding. Numbers come from what the gateway already keeps — the
  * delivery scheduler's counters, the spool, `MailLog.stats()`, the listeners'
  * open sessions — plus counters this class keeps from the mail events it
  * subscribes to (`gateway.onMailEvent`) for the inbound side, which has no
@@ -21,7 +21,7 @@ import { gatewayHealth } from './health.js';
 import { packageVersion } from './package-version.js';
 import type { MetricFamily } from './metrics-text.js';
 
-export type MetricsSource = Pick<Gateway, 'onMailEvent' | 'currentConfig' | 'listenerStatus' | 'spoolStore' | 'delivery' | 'log' | 'openConnections'>;
+export type MetricsSource = Pick<Gateway, 'onMailEvent' | 'currentConfig' | 'listenerStatus' | 'spoolStore' | 'delivery' | 'log' | 'openConnections' | 'syslogStats'>;
 
 interface InboundCounts {
   accepted: number;
@@ -123,6 +123,7 @@ export class GatewayMetrics {
       }
     }
     const log = g.log.stats();
+    const syslog = g.syslogStats();
     const inbound = [...this.inbound].sort(([a], [b]) => a.localeCompare(b));
     return [
       { name: 'gatehouse_build_info', help: 'The running release (value always 1).', type: 'gauge', samples: [{ labels: { version: packageVersion() }, value: 1 }] },
@@ -191,6 +192,19 @@ export class GatewayMetrics {
       { name: 'gatehouse_mail_log_write_errors_total', help: 'Failed mail-log file operations (open, write, rename, delete, close).', type: 'counter', samples: [{ value: log.writeErrors }] },
       { name: 'gatehouse_mail_log_dropped_events_total', help: 'Mail-log events lost (failed writes, buffer cap).', type: 'counter', samples: [{ value: log.dropped }] },
       { name: 'gatehouse_mail_log_lines_total', help: 'Mail-log lines written.', type: 'counter', samples: [{ value: log.linesWritten }] },
+      // Syslog forwarding (logging.mailLog.syslog); zero while it is off. Counters restart when its settings change.
+      {
+        name: 'gatehouse_syslog_lines_total',
+        help: 'Mail-log lines forwarded to syslog: sent (handed to the operating system) or dropped (queue full, write failed, unsent at stop).',
+        type: 'counter',
+        samples: [
+          { labels: { outcome: 'sent' }, value: syslog?.sent ?? 0 },
+          { labels: { outcome: 'dropped' }, value: syslog?.dropped ?? 0 },
+        ],
+      },
+      { name: 'gatehouse_syslog_errors_total', help: 'Syslog socket errors (connect refused, reset, send failed).', type: 'counter', samples: [{ value: syslog?.errors ?? 0 }] },
+      { name: 'gatehouse_syslog_queued_lines', help: 'Mail-log lines waiting to be sent to syslog.', type: 'gauge', samples: [{ value: syslog?.queued ?? 0 }] },
+      { name: 'gatehouse_syslog_connected', help: '1 when syslog forwarding is on and (TCP) connected.', type: 'gauge', samples: [{ value: syslog?.connected ? 1 : 0 }] },
     ];
   }
 }

@@ -14,6 +14,8 @@ import { lookupReverseDns } from '../dns/reverse-dns.js';
 import { lookupSbrs } from '../dns/dnsbl.js';
 import { MailLog } from '../logging/mail-log.js';
 import { MailEventTap, type MailEventListener } from '../logging/mail-event-tap.js';
+import { SyslogSender, type SyslogStats } from '../logging/syslog-sender.js';
+import { parseSyslogTarget } from '../config/syslog-settings.js';
 import { TlsReportRecorder } from '../reports/tls-report-recorder.js';
 import { AlertMonitor } from '../alerts/alert-monitor.js';
 import { RecipientRateLimiter } from '../policy/recipient-rate-limiter.js';
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   onRequiredTlsFailure?: (e: RequiredTlsFailure & { alert: boolean }) => void;
   /** How often the TLS report counters are written to the home (default 10 s). */
   tlsReportFlushMs?: number;
+  /** TCP syslog reconnect back-off (default 500 ms doubling to 30 s; tests shorten it). */
+  syslogRetryMs?: { initial: number; max: number };
 }
 
 export interface BoundListener {
@@ -71,6 +75,10 @@ export class Gateway {
   /** TLS connections report counters (SPEC §9), fed by the event tap, flushed to `<home>/state/tls-report/`. */
   private tlsReport: TlsReportRecorder | null = null;
   private alertMonitor: AlertMonitor | null = null;
+  /** Forwards every mail-log line to `logging.mailLog.syslog.target` (null while that is off). */
+  private syslog: SyslogSender | null = null;
+  /** The settings `syslog` was built from, to see whether a new configuration changes them. */
+  private syslogKey = 'off';
 
   constructor(private readonly options: GatewayOptions) {
     this.config = options.config;
@@ -117,6 +125,11 @@ export class Gateway {
     return this.alertMonitor;
   }
 
+  /** Syslog forwarding counters (null while forwarding is off). */
+  syslogStats(): SyslogStats | null {
+    return this.syslog?.stats() ?? null;
+  }
+
   /** The delivery scheduler (null when delivery is off): counters, flush, queue administration. */
   get delivery(): DeliveryScheduler | null {
     return this.scheduler;
@@ -127,6 +140,7 @@ export class Gateway {
     for (const dir of [layout.spoolDir, layout.mailLogDir, layout.runDir, layout.stateDir]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const logCfg = this.config.logging.mailLog;
     this.mailLog = await MailLog.open(layout.mailLogDir, { maxBytes: logCfg.maxBytes, retain: logCfg.retain, rotateDaily: logCfg.rotateDaily, json: logCfg.json, clock: this.clock });
+    this.configureSyslog(this.config);
     this.events = new MailEventTap(this.mailLog, this.clock);
     for (const listener of this.pendingSubscribers.splice(0)) this.events.subscribe(listener);
     const tlsReport = new TlsReportRecorder({ stateDir: layout.stateDir, clock: this.clock, ...(this.options.tlsReportFlushMs ? { flushMs: this.options.tlsReportFlushMs } : {}), onError: (text) => this.events.emit({ event: 'system', text }) });
@@ -239,6 +253,7 @@ export class Gateway {
     }
     if (this.options.resolver === undefined && JSON.stringify(next.dns) !== JSON.stringify(this.config.dns)) this.resolver = createResolver(next.dns);
     this.config = next;
+    this.configureSyslog(next);
     this.scheduler?.setConfig(next, this.clientCertificate(next, profiles));
     this.alertMonitor?.setConfig(next);
     this.events.emit({ event: 'system', text: 'Configuration applied' });
@@ -270,11 +285,43 @@ export class Gateway {
     await this.tlsReport?.stop();
     this.mailLog?.emit({ event: 'system', text: 'Gatehouse stopped' });
     await this.mailLog?.close();
+    const syslog = this.syslog;
+    this.syslog = null;
+    this.syslogKey = 'off';
+    await syslog?.close();
   }
 
   /** SIGHUP: reopen log files (logrotate). */
   async reopenLogs(): Promise<void> {
     await this.mailLog.reopen();
+  }
+
+  /**
+   * Starts, replaces or stops syslog forwarding to match `config` (at start and
+   * on every apply). Unchanged settings keep the sender, its connection and its
+   * counters. A replaced sender gets up to a second to send what it holds.
+   */
+  private configureSyslog(config: Config): void {
+    const s = config.logging.mailLog.syslog;
+    const key = s.target === null ? 'off' : JSON.stringify([s.target, s.facility, s.tag, s.queueLines, config.hostname]);
+    if (key === this.syslogKey) return;
+    const old = this.syslog;
+    this.syslog = null;
+    this.syslogKey = key;
+    if (s.target !== null) {
+      const retry = this.options.syslogRetryMs;
+      this.syslog = new SyslogSender({
+        target: parseSyslogTarget(s.target),
+        facility: s.facility,
+        tag: s.tag,
+        hostname: config.hostname,
+        queueLines: s.queueLines,
+        ...(retry ? { retryInitialMs: retry.initial, retryMaxMs: retry.max } : {}),
+      });
+    }
+    const sender = this.syslog;
+    this.mailLog.setLineListener(sender ? (line) => sender.send(line) : null);
+    void old?.close();
   }
 
   private createListener(config: Config, name: string, profiles: ReadonlyMap<string, ResolvedProfile>): ListenerServer {

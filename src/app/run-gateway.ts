@@ -112,6 +112,7 @@ export async function runGateway(layout: HomeLayout, config: Config, onStarted: 
           listeners: gateway.listenerStatus(),
           openSessions: gateway.openConnections,
           spool: { messages: gateway.spoolStore.size() },
+          syslog: gateway.syslogStats(),
         },
       }),
       stop: () => void stop('Stop requested'),

@@ -12,6 +12,7 @@ import { registerPasswd } from './commands/passwd.js';
 import { registerSettings } from './commands/settings.js';
 import { registerSmtproutes } from './commands/smtproutes.js';
 import { registerSslconfig } from './commands/sslconfig.js';
+import { registerLogconfig } from './commands/logconfig.js';
 import { registerQueue } from './commands/queue.js';
 import { registerMailLogs } from './commands/mail-logs.js';
 import { registerReport } from './commands/report.js';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerSmtproutes(program);
   registerDestconfig(program);
   registerSslconfig(program);
+  registerLogconfig(program);
   registerAlertconfig(program);
   registerCertconfig(program);
   registerQueue(program);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { INBOUND_TLS_LEVELS, OUTBOUND_TLS_LEVELS, TLS_VERSIONS } from '../core/tls-levels.js';
+import { SYSLOG_FACILITIES, SYSLOG_TAG_RE, SYSLOG_TAG_RULE, syslogTargetProblem } from './syslog-settings.js';
 
 export const CONFIG_SCHEMA_VERSION = 1;
 
@@ -219,6 +220,22 @@ export const configSchema = z
             retain: positiveInt.default(10),
             rotateDaily: z.boolean().default(true),
             json: z.boolean().default(true),
+            /** Forwarding of every mail-log text line to a remote syslog server (RFC 3164 form); off while `target` is null. */
+            syslog: z
+              .object({
+                /** `udp:HOST:PORT` or `tcp:HOST:PORT` (RFC 6587 octet counting), HOST an IP address, IPv6 in brackets; null: off. */
+                target: z
+                  .string()
+                  .refine((t) => syslogTargetProblem(t) === null, { error: (issue) => syslogTargetProblem(String(issue.input)) ?? 'is not a syslog target' })
+                  .nullable()
+                  .default(null),
+                facility: z.enum(SYSLOG_FACILITIES, { error: `must be one of ${SYSLOG_FACILITIES.join(', ')}` }).default('mail'),
+                tag: z.string().regex(SYSLOG_TAG_RE, SYSLOG_TAG_RULE).default('mail_logs'),
+                /** Lines kept in memory while the server cannot take them; beyond this the oldest are dropped (counted). */
+                queueLines: positiveInt.max(1_000_000, 'must be at most 1000000').default(10_000),
+              })
+              .strict()
+              .prefault({}),
           })
           .strict()
           .prefault({}),

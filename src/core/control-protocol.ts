@@ -59,6 +59,8 @@ export interface GatewayStatus {
   /** Inbound SMTP connections open now, on all listeners (draining ones included). */
   openSessions: number;
   spool: { messages: number };
+  /** Syslog forwarding of the mail log and its counters (logging/syslog-sender.ts `SyslogStats`); null while off. */
+  syslog?: { target: string; connected: boolean; sent: number; dropped: number; errors: number; truncated: number; queued: number; lastError: string | null } | null;
 }
 
 export type ControlResponse =

@@ -93,7 +93,7 @@ after(async () => {
 });
 
 function opts(clock: FakeClock, over: Partial<MailLogOptions> = {}): MailLogOptions {
-  return { maxBytes: 10 * 1024 * 1024, retain: 10, rotateDaily: true, json: true, clock, syslog: false, ...over };
+  return { maxBytes: 10 * 1024 * 1024, retain: 10, rotateDaily: true, json: true, clock, ...over };
 }
 
 async function readLines(path: string): Promise<string[]> {
@@ -421,5 +421,42 @@ describe('MailLog reopen, batching and errors', () => {
     await b.close();
     assert.deepEqual((await readLines(join(dir, 'mail.current'))).map(textOf), ['ICID 1 close', 'ICID 2 close']);
     assert.equal((await readLines(join(dir, 'mail.current.jsonl'))).length, 2);
+  });
+});
+
+describe('MailLog line listener (syslog forwarding)', () => {
+  it('gets every line with its time, level and sanitised text, across size rotations; a throwing listener is counted', async () => {
+    const clock = new FakeClock(APR17.getTime());
+    const dir = await tempDir();
+    const log = await MailLog.open(dir, opts(clock, { maxBytes: 200, retain: 50, json: false }));
+    const seen: { time: number; level: string; text: string }[] = [];
+    log.setLineListener((l) => seen.push(l));
+    for (let i = 0; i < 20; i++) {
+      log.emit({ event: 'icid.close', icid: i });
+      clock.ms += 1000;
+    }
+    log.emit({ event: 'dcid.tls.downgraded', dcid: 5, reason: 'x\r\ny' });
+    await log.flush();
+    assert.ok(log.stats().rotations > 0, 'the file was rotated on the way');
+    const fileLines: string[] = [];
+    for (const name of (await readdir(dir)).filter((n) => ROTATED_TEXT_RE.test(n)).sort()) fileLines.push(...(await readLines(join(dir, name))));
+    fileLines.push(...(await readLines(join(dir, 'mail.current'))));
+    assert.equal(seen.length, 21);
+    assert.deepEqual(
+      seen.map((l) => `${formatCtime(new Date(l.time))} ${l.level}: ${l.text}`),
+      fileLines,
+    );
+    assert.deepEqual(seen.at(-1), { time: clock.ms, level: 'Warning', text: 'DCID 5 TLS downgraded to plaintext: x\\x0D\\x0Ay' });
+
+    log.setLineListener(() => {
+      throw new Error('listener broke');
+    });
+    log.emit({ event: 'icid.close', icid: 99 });
+    log.setLineListener(null);
+    log.emit({ event: 'icid.close', icid: 100 });
+    await log.close();
+    assert.equal(log.stats().listenerErrors, 1);
+    assert.equal(seen.length, 21, 'no listener after null');
+    assert.deepEqual((await readLines(join(dir, 'mail.current'))).slice(-2).map(textOf), ['ICID 99 close', 'ICID 100 close'], 'the file still gets the lines');
   });
 });

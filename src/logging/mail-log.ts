@@ -15,6 +15,9 @@
  * - Sanitising: see {@link escapeControls}. It is applied to every string field of
  *   every event before rendering, so the text line and the JSON fields agree.
  * - I/O errors never throw out of the log: they are counted in {@link MailLog.stats}.
+ * - Forwarding: a line listener ({@link MailLog.setLineListener}, the gateway's
+ *   syslog sender) gets each accepted line's time, level and sanitised text as it
+ *   is emitted, independent of the file writes and rotations.
  */
 
 import { mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 
 import { formatCtime, formatRotationStamp, parseCtime, parseRotationStamp } from './ctime.js';
 import { renderMailEvent, type MailEvent, type MailLogSink } from './mail-events.js';
+import type { MailLogLine } from './syslog-message.js';
 
 /** File name of the live text log. */
 export const MAIL_LOG_CURRENT = 'mail.current';
@@ -44,9 +48,13 @@ export interface MailLogOptions {
   json: boolean;
   /** Time source (ms since the epoch); defaults to the system clock. */
   clock?: { now(): number };
-  /** Syslog forwarding is not implemented here; only `false` is accepted. */
-  syslog?: false;
 }
+
+/**
+ * Receives each text line as it is logged (syslog forwarding): the time, level
+ * and sanitised text, exactly what goes after the ctime prefix in mail.current.
+ */
+export type MailLogLineListener = (line: MailLogLine) => void;
 
 /** Counters for health checks and /metrics. */
 export interface MailLogStats {
@@ -64,6 +72,8 @@ export interface MailLogStats {
   writeErrors: number;
   /** Events that could not be rendered (a caller bug); they are dropped. */
   renderErrors: number;
+  /** Lines the line listener (syslog forwarding) threw on; the file still gets them. */
+  listenerErrors: number;
   /** Events lost: failed writes, emitted after close, or over the 32 MiB buffer cap. */
   dropped: number;
   /** Events buffered but not yet written. */
@@ -187,7 +197,8 @@ export class MailLog implements MailLogSink {
   private prefixSecond = NaN;
   private prefix = '';
 
-  private readonly counters = { linesWritten: 0, bytesWritten: 0, jsonBytesWritten: 0, writes: 0, rotations: 0, writeErrors: 0, renderErrors: 0, dropped: 0 };
+  private readonly counters = { linesWritten: 0, bytesWritten: 0, jsonBytesWritten: 0, writes: 0, rotations: 0, writeErrors: 0, renderErrors: 0, listenerErrors: 0, dropped: 0 };
+  private lineListener: MailLogLineListener | null = null;
   private lastError: string | null = null;
 
   private constructor(
@@ -224,12 +235,15 @@ export class MailLog implements MailLogSink {
     let line: string;
     let jsonLine = '';
     let now: number;
+    let level: MailLogLine['level'];
+    let text: string;
     try {
       now = this.clock.now();
       const ev = sanitiseEvent(e);
       const rendered = renderMailEvent(ev);
-      const text = escapeControls(rendered.text);
-      line = `${this.ctimePrefix(now)} ${rendered.level}: ${text}\n`;
+      level = rendered.level;
+      text = escapeControls(rendered.text);
+      line = `${this.ctimePrefix(now)} ${level}: ${text}\n`;
       if (this.options.json) {
         jsonLine = `${JSON.stringify({ time: new Date(now).toISOString(), level: rendered.level, ...ev, text })}\n`;
       }
@@ -248,6 +262,14 @@ export class MailLog implements MailLogSink {
     this.lines.push(line);
     if (jsonLine) this.jsonLines.push(jsonLine);
     this.bufferedChars += chars;
+    if (this.lineListener) {
+      try {
+        this.lineListener({ time: now, level, text });
+      } catch (err) {
+        this.counters.listenerErrors++;
+        this.lastError = `line listener: ${errorMessage(err)}`;
+      }
+    }
     if (this.bufferedChars >= BATCH_CHARS) this.queueDrain();
     else if (!this.flushTimer && !this.drainQueued) {
       this.flushTimer = setTimeout(() => {
@@ -255,6 +277,15 @@ export class MailLog implements MailLogSink {
         this.queueDrain();
       }, FLUSH_MS);
     }
+  }
+
+  /**
+   * Every line accepted from now on (the lines that go to mail.current, before
+   * and after rotations) is also given to `listener`, synchronously in
+   * `emit()`; null stops that. A listener that throws is counted, never fatal.
+   */
+  setLineListener(listener: MailLogLineListener | null): void {
+    this.lineListener = listener;
   }
 
   /** Resolves once every event emitted before the call has been written (or counted as dropped). Never rejects. */

@@ -62,6 +62,8 @@ export interface TestGatewayOptions {
   deliver?: boolean;
   clock?: Clock;
   deliveryTimeouts?: Partial<ClientTimeouts>;
+  /** TCP syslog reconnect back-off (tests shorten it). */
+  syslogRetryMs?: { initial: number; max: number };
 }
 
 export async function startTestGateway(edit: (config: Config) => void = () => {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -83,6 +85,7 @@ export async function startTestGateway(edit: (config: Config) => void = () => {}
     deliver: options.deliver ?? false,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.deliveryTimeouts ? { deliveryTimeouts: options.deliveryTimeouts } : {}),
+    ...(options.syslogRetryMs ? { syslogRetryMs: options.syslogRetryMs } : {}),
   });
   await gateway.start();
   const readRaw = async (): Promise<string[]> => {

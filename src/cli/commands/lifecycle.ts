@@ -51,6 +51,10 @@ function statusLines(status: GatewayStatus): string[] {
     `Open sessions: ${status.openSessions}`,
     `Spool: ${status.spool.messages} message${status.spool.messages === 1 ? '' : 's'}`,
   ];
+  const s = status.syslog;
+  if (s) {
+    lines.push(`Syslog: ${s.target}${s.connected ? '' : ' (not connected)'}, ${s.sent} sent, ${s.dropped} dropped, ${s.queued} queued, ${s.errors} errors${s.lastError ? ` (last: ${s.lastError})` : ''}`);
+  }
   return lines;
 }
 
@@ -216,7 +220,7 @@ export function registerLifecycle(program: Command): void {
 
   program
     .command('status')
-    .description('Show the running gateway: pid, uptime, configuration version, listeners, open sessions, spool size. Exit 1 when no gateway runs.\nExample: gatehouse status --json')
+    .description('Show the running gateway: pid, uptime, configuration version, listeners, open sessions, spool size, syslog forwarding. Exit 1 when no gateway runs.\nExample: gatehouse status --json')
     .action(async (_opts: unknown, cmd: Command) => {
       const { home, json } = globalOptions(cmd);
       const layout = homeLayout(home);

@@ -1,7 +1,8 @@
 /**
  * Configuration page and /api/config: commit (applied to the running gateway
  * the same way the CLI's commit is, through the injected applyCommitted),
- * clear, rollback, save and load; GUI settings; API tokens; the admin's password.
+ * clear, rollback, save and load; GUI settings; syslog forwarding of the mail
+ * log; API tokens; the admin's password.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { createApiToken, revokeApiToken } from '../../services/api-tokens.js';
 import { clearChanges, commitStaged, loadConfig, rollbackTo, saveConfig } from '../../services/config-lifecycle.js';
 import { PASSWORD_MODES } from '../../services/config-export.js';
 import { editGui, editTlsService, toTlsVersion } from '../../services/edit-settings.js';
+import { describeSyslog, editSyslog } from '../../services/edit-logging.js';
 import { setUserPassword } from '../../services/users.js';
 import { defineAction, stagedEdit } from '../action.js';
 import { content, int, name, optionalInt } from '../input.js';
@@ -119,6 +121,16 @@ export const configurationActions = [
         if (i.minVersion !== undefined) editTlsService(d, 'gui', { minVersion: toTlsVersion(i.minVersion) });
         return `GUI set to https://${g.address.includes(':') ? `[${g.address}]` : g.address}:${g.port}/ with certificate ${g.certificate}, idle timeout ${g.idleTimeoutMinutes} minutes, TLS from ${d.ssl.gui.minVersion}`;
       }),
+  }),
+  defineAction({
+    id: 'logging-edit',
+    method: 'PATCH',
+    apiPath: '/config/logging',
+    // syslogTarget: udp:HOST:PORT, tcp:HOST:PORT, or off / empty.
+    input: z.object({ syslogTarget: z.string().optional(), syslogFacility: z.string().optional(), syslogTag: z.string().optional(), syslogQueueLines: optionalInt() }),
+    page: PAGE,
+    run: (ctx, i) =>
+      stagedEdit(ctx, 'logconfig edit', (d) => describeSyslog(editSyslog(d, { target: i.syslogTarget, facility: i.syslogFacility, tag: i.syslogTag, queueLines: i.syslogQueueLines }))),
   }),
   defineAction({
     id: 'password-change',

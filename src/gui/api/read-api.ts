@@ -36,5 +36,6 @@ export function registerReadApi(app: Hono<GuiEnv>, deps: GuiDeps): void {
   app.get('/api/config/changes', (c) => c.json({ ok: true, staged: home.store.hasStagedChanges(), changes: showChanges(home) }));
   app.get('/api/config/versions', (c) => c.json({ ok: true, ...listVersions(home) }));
   app.get('/api/config/gui', (c) => c.json({ ok: true, gui: home.store.working().gui, ssl: home.store.working().ssl.gui }));
+  app.get('/api/config/logging', (c) => c.json({ ok: true, mailLog: home.store.working().logging.mailLog }));
   app.get('/api/tokens', (c) => c.json({ ok: true, tokens: listApiTokens(home.layout) }));
 }

@@ -1,5 +1,6 @@
 /** Configuration: staged changes, Commit with comment, Clear, Rollback to a version, Save and Load a file, GUI settings, API tokens, password. */
 import { listApiTokens } from '../../services/api-tokens.js';
+import { SYSLOG_FACILITIES } from '../../config/syslog-settings.js';
 import { listVersions, showChanges } from '../../services/config-lifecycle.js';
 import { ActionForm, Details, Field, hasErrorsFor, Section, Submit, Table } from '../components.js';
 import { Layout } from '../layout.js';
@@ -88,6 +89,22 @@ export function ConfigurationPage({ ctx }: { ctx: PageContext }) {
             <Field {...f} action="gui-edit" name="minVersion" label="Minimum TLS version" options={['TLSv1.2', 'TLSv1.3']} value={working.ssl.gui.minVersion} />
           </div>
           <Submit label="Save GUI settings" />
+        </ActionForm>
+      </Section>
+      <Section title="Mail log to syslog" id="syslog">
+        <p class="help">
+          Every mail-log line is also sent to a remote syslog server (RFC 3164 form, e.g. <code>&lt;22&gt;Nov 29 08:05:03 host mail_logs: Info: ...</code>). Target{' '}
+          <code>udp:HOST:PORT</code> or <code>tcp:HOST:PORT</code> with an IP address (IPv6 in brackets); empty or <code>off</code> turns it off. The local <code>/dev/log</code> socket is
+          not supported.
+        </p>
+        <ActionForm {...f} action="logging-edit">
+          <div class="grid">
+            <Field {...f} action="logging-edit" name="syslogTarget" label="Target" value={working.logging.mailLog.syslog.target ?? 'off'} />
+            <Field {...f} action="logging-edit" name="syslogFacility" label="Facility" options={[...SYSLOG_FACILITIES]} value={working.logging.mailLog.syslog.facility} />
+            <Field {...f} action="logging-edit" name="syslogTag" label="Tag" value={working.logging.mailLog.syslog.tag} />
+            <Field {...f} action="logging-edit" name="syslogQueueLines" label="Queue (lines)" type="number" value={working.logging.mailLog.syslog.queueLines} />
+          </div>
+          <Submit label="Save syslog settings" />
         </ActionForm>
       </Section>
       <Section title="API tokens" id="tokens">
