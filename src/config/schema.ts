@@ -3,6 +3,7 @@
  * a validated `Config`. Names follow the appliance (listener, sender group,
  * mail flow policy, destination control) and SPEC §2–§6.
  */
+import net from 'node:net';
 import { z } from 'zod';
 import { INBOUND_TLS_LEVELS, OUTBOUND_TLS_LEVELS, TLS_VERSIONS } from '../core/tls-levels.js';
 import { SYSLOG_FACILITIES, SYSLOG_TAG_RE, SYSLOG_TAG_RULE, syslogTargetProblem } from './syslog-settings.js';
@@ -28,7 +29,9 @@ const seconds = z.number().positive('must be greater than 0');
 const tableName = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{0,63}$/, 'must be upper case letters, digits, _ or - (at most 64)');
 const profileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be letters, digits, _ . or - (at most 64)');
 const hostname = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$/, 'must be a host name');
-const ipAddress = z.string().refine((s) => /^(\d{1,3}\.){3}\d{1,3}$/.test(s) || s.includes(':'), 'must be an IPv4 or IPv6 address');
+const ipAddress = z.string().refine((s) => net.isIP(s) !== 0, 'must be an IPv4 or IPv6 address');
+const ipv4Address = z.string().refine((s) => net.isIPv4(s), 'must be an IPv4 address (a.b.c.d)');
+const ipv6Address = z.string().refine((s) => net.isIPv6(s), 'must be an IPv6 address');
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+)(:\d{1,5})?$/, 'must be HOST or HOST:PORT');
 
 export const mailFlowPolicySchema = z
@@ -160,6 +163,12 @@ export const configSchema = z
         /** Outbound client certificate profile (`destconfig setup --certificate`). */
         certificate: profileName.nullable().default(null),
         alertOnRequiredTlsFailure: z.boolean().default(true),
+        /**
+         * Local address delivery connections to IPv4 / IPv6 next hops are made from
+         * (`destconfig setup --source-address-v4/-v6`); null lets the OS choose.
+         */
+        sourceAddressV4: ipv4Address.nullable().default(null),
+        sourceAddressV6: ipv6Address.nullable().default(null),
       })
       .strict()
       .prefault({}),

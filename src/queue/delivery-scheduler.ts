@@ -39,6 +39,7 @@ import {
   type TlsRecord,
 } from '../smtp/outbound/delivery-attempt.js';
 import { resolveNextHops, type NextHop } from '../smtp/outbound/next-hops.js';
+import { sourceAddressFor } from '../smtp/outbound/source-address.js';
 import { DEFAULT_CLIENT_TIMEOUTS, formatReply, type ClientTimeouts } from '../smtp/outbound/smtp-client.js';
 import { trustedCaList } from '../tls/secure-context.js';
 import { encodeAttempt, decodeAttempt } from './attempt-record.js';
@@ -391,6 +392,7 @@ export class DeliveryScheduler {
           hostname: this.config.hostname,
           domain,
           hop,
+          sourceAddress: sourceAddressFor(hop.ip, this.config.destinationControls),
           policy: this.controls.forHop(domain, hop.ip),
           tlsOptions: { secureContext: this.secureContext },
           timeouts: this.timeouts,

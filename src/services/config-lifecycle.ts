@@ -11,6 +11,7 @@ import { writeFileAtomicSync } from '../core/atomic-file.js';
 import { ConfigError, UserError, errorMessage } from '../core/errors.js';
 import type { VersionInfo } from '../config/config-store.js';
 import type { Config } from '../config/schema.js';
+import { localAddressProblem } from '../smtp/outbound/source-address.js';
 import { KeyStore } from '../tls/key-store.js';
 import { appendAudit } from './audit-log.js';
 import { diffConfigs } from './config-diff.js';
@@ -27,6 +28,22 @@ export function showChanges(home: Home): string[] {
 /** Errors for certificate profiles whose private key is not in the key store. */
 function missingKeyErrors(config: Config, keyStore: KeyStore): string[] {
   return config.certificates.flatMap((p) => (keyStore.has(p.key) ? [] : [`certificates[${p.name}].key: the private key ${p.key} is not in the key store of this home`]));
+}
+
+/**
+ * Errors for outbound source addresses this machine does not have. Only a
+ * value the commit changes is checked: a committed address that disappeared
+ * later must not block unrelated changes (delivery then logs a Connection
+ * Error and defers).
+ */
+function sourceAddressErrors(staged: Config, committed: Config): string[] {
+  const keys = ['sourceAddressV4', 'sourceAddressV6'] as const;
+  return keys.flatMap((key) => {
+    const address = staged.destinationControls[key];
+    if (address === null || address === committed.destinationControls[key]) return [];
+    const problem = localAddressProblem(address);
+    return problem === null ? [] : [`destinationControls.${key}: ${problem}`];
+  });
 }
 
 export type CommitResult = { committed: false } | { committed: true; info: VersionInfo; warnings: string[]; changes: string[] };
@@ -50,6 +67,8 @@ export function commitStaged(home: Home, user: string, comment: string): CommitR
     if (!v.ok) throw new ConfigError(v.errors);
     const keyErrors = missingKeyErrors(v.config, new KeyStore(home.layout.keysDir));
     if (keyErrors.length > 0) throw new ConfigError(keyErrors);
+    const addressErrors = sourceAddressErrors(v.config, committed.config);
+    if (addressErrors.length > 0) throw new UserError(`cannot commit: ${addressErrors.join('; ')}`);
     const warnings = [...v.warnings];
     const basedOn = store.stagedInfo()?.basedOn;
     if (basedOn !== undefined && basedOn !== committed.version) {

@@ -81,12 +81,48 @@ export interface DestinationSetup {
   /** Outbound client certificate profile; null: none. */
   certificate?: string | null | undefined;
   alertOnRequiredTlsFailure?: boolean | undefined;
+  /** Source address for IPv4 / IPv6 next hops; null: the OS chooses. */
+  sourceAddressV4?: string | null | undefined;
+  sourceAddressV6?: string | null | undefined;
 }
 
-/** The global settings: outbound client certificate (must name a profile; validation checks) and the required-TLS alert switch. */
+/** A source address as typed: `none` or blank → null (the OS chooses), else the trimmed text. */
+export function parseSourceAddressText(value: string): string | null {
+  const text = value.trim();
+  return text === '' || text.toLowerCase() === 'none' ? null : text;
+}
+
+/**
+ * Checks a source address against its family, so `--source-address-v4 ::1`
+ * says what is wrong in one line (the schema and commit check the rest:
+ * unspecified, mapped, not on this machine).
+ */
+function checkSourceAddress(address: string | null, family: 4 | 6): string | null {
+  if (address === null) return null;
+  const found = net.isIP(address);
+  if (found === 0) throw new UserError(`source address "${address}" is not an IP address (or none to let the OS choose)`);
+  if (found !== family) throw new UserError(`source address ${address} is an IPv${found} address; the IPv${family} source address must be an IPv${family} address`);
+  // One spelling per address, so showchanges and the diff do not see a change where there is none.
+  return family === 6 ? address.toLowerCase() : address;
+}
+
+/** The global settings: outbound client certificate (must name a profile; validation checks), the required-TLS alert switch, the source addresses. */
 export function setupDestinations(draft: Config, setup: DestinationSetup): void {
-  if (setup.certificate !== undefined) draft.destinationControls.certificate = setup.certificate;
-  if (setup.alertOnRequiredTlsFailure !== undefined) draft.destinationControls.alertOnRequiredTlsFailure = setup.alertOnRequiredTlsFailure;
+  const dc = draft.destinationControls;
+  if (setup.certificate !== undefined) dc.certificate = setup.certificate;
+  if (setup.alertOnRequiredTlsFailure !== undefined) dc.alertOnRequiredTlsFailure = setup.alertOnRequiredTlsFailure;
+  if (setup.sourceAddressV4 !== undefined) dc.sourceAddressV4 = checkSourceAddress(setup.sourceAddressV4, 4);
+  if (setup.sourceAddressV6 !== undefined) dc.sourceAddressV6 = checkSourceAddress(setup.sourceAddressV6, 6);
+}
+
+/** The global settings in one phrase, for the confirmation of `destconfig setup` (CLI and GUI). */
+export function describeSetup(dc: Config['destinationControls']): string {
+  return [
+    `client certificate ${dc.certificate ?? 'none'}`,
+    `alert on required TLS failure ${dc.alertOnRequiredTlsFailure ? 'on' : 'off'}`,
+    `source address IPv4 ${dc.sourceAddressV4 ?? 'none'}`,
+    `IPv6 ${dc.sourceAddressV6 ?? 'none'}`,
+  ].join(', ');
 }
 
 /** The entries (default + domains) as a YAML document that `importDestinations` reads back. */

@@ -118,3 +118,55 @@ describe('destconfig', () => {
     assert.equal(JSON.stringify(other.staged()), beforeImport);
   });
 });
+
+describe('destconfig setup: outbound source addresses', () => {
+  let h: CliHome;
+  before(async () => {
+    h = await cliHome();
+  });
+  const controls = () => h.staged().destinationControls;
+
+  test('the family, the unspecified and mapped addresses and non-addresses are refused; nothing changes', async () => {
+    const before = JSON.stringify(h.staged());
+    const [v6InV4, v4InV6, unspecified, mapped, junk, nothing] = await Promise.all([
+      h.gh(['destconfig', 'setup', '--source-address-v4', '::1']),
+      h.gh(['destconfig', 'setup', '--source-address-v6', '127.0.0.2']),
+      h.gh(['destconfig', 'setup', '--source-address-v4', '0.0.0.0']),
+      h.gh(['destconfig', 'setup', '--source-address-v6', '::ffff:127.0.0.2']),
+      h.gh(['destconfig', 'setup', '--source-address-v4', 'mail.example']),
+      h.gh(['destconfig', 'setup']),
+    ]);
+    refused(v6InV4, 1, /source address ::1 is an IPv6 address; the IPv4 source address must be an IPv4 address/);
+    refused(v4InV6, 1, /source address 127\.0\.0\.2 is an IPv4 address; the IPv6 source address must be an IPv6 address/);
+    refused(unspecified, 1, /destinationControls\.sourceAddressV4: 0\.0\.0\.0 is the unspecified address; use null \(none\) to let the OS choose/);
+    refused(mapped, 1, /destinationControls\.sourceAddressV6: ::ffff:127\.0\.0\.2 is an IPv4-mapped address/);
+    refused(junk, 1, /source address "mail\.example" is not an IP address/);
+    refused(nothing, 2, /nothing to change.*--source-address-v4/);
+    assert.equal(JSON.stringify(h.staged()), before);
+  });
+
+  test('staged, shown in showchanges and list, committed; none goes back to the OS choice', async () => {
+    assert.match(ok(await h.gh(['destconfig', 'setup', '--source-address-v4', '127.0.0.2', '--source-address-v6', '::1'])), /source address IPv4 127\.0\.0\.2, IPv6 ::1/);
+    assert.equal(controls().sourceAddressV4, '127.0.0.2');
+    assert.equal(controls().sourceAddressV6, '::1');
+    const changes = ok(await h.gh(['showchanges']));
+    assert.match(changes, /^~ destinationControls\.sourceAddressV4: none -> 127\.0\.0\.2$/m);
+    assert.match(changes, /^~ destinationControls\.sourceAddressV6: none -> ::1$/m);
+    assert.match(ok(await h.gh(['destconfig', 'list'])), /Source address IPv4:\s+127\.0\.0\.2\nSource address IPv6:\s+::1\n/);
+    assert.match(ok(await h.gh(['commit', '-m', 'source addresses'])), /Committed configuration version 2\./);
+
+    ok(await h.gh(['destconfig', 'setup', '--source-address-v4', 'none']));
+    assert.equal(controls().sourceAddressV4, null);
+    assert.match(ok(await h.gh(['showchanges'])), /^~ destinationControls\.sourceAddressV4: 127\.0\.0\.2 -> none$/m);
+    assert.match(ok(await h.gh(['destconfig', 'list'])), /Source address IPv4:\s+none \(the OS chooses\)/);
+  });
+
+  test('an address this machine does not have is refused at commit, in one line; the staged change stays', async () => {
+    // ::2 is on no interface of any machine's loopback; the check reads the interfaces, nothing is sent.
+    ok(await h.gh(['destconfig', 'setup', '--source-address-v6', '::2']));
+    refused(await h.gh(['commit', '-m', 'bad source']), 1, /cannot commit: destinationControls\.sourceAddressV6: ::2 is not an address of this machine \(its addresses: .*::1/);
+    assert.equal(controls().sourceAddressV6, '::2');
+    ok(await h.gh(['destconfig', 'setup', '--source-address-v6', '::1']));
+    assert.match(ok(await h.gh(['commit', '-m', 'v4 back to the OS'])), /Committed configuration version 3\./);
+  });
+});

@@ -149,3 +149,27 @@ describe('listenerconfig', () => {
     assert.match(out, /Warning: .*RFC 3207/);
   });
 });
+
+describe('listenerconfig with IPv6 addresses', () => {
+  let h: CliHome;
+  before(async () => {
+    h = await cliHome();
+  });
+
+  test('new --address ::1 next to the IPv4 listener on the same port; overlaps and bad addresses refused', async () => {
+    ok(await h.gh(['listenerconfig', 'new', 'IncomingV6', '--type', 'public', '--address', '::1', '--port', '2525']));
+    assert.equal(h.staged().listeners.find((l) => l.name === 'IncomingV6')?.address, '::1');
+    assert.match(ok(await h.gh(['listenerconfig', 'list'])), /\nIncomingV6\s+public\s+::1\s+2525/);
+    const before = JSON.stringify(h.staged());
+    const [wildcard, sameAddress, junk] = await Promise.all([
+      h.gh(['listenerconfig', 'new', 'All', '--type', 'public', '--address', '::', '--port', '2587']),
+      h.gh(['listenerconfig', 'new', 'Again', '--type', 'public', '--address', '0:0:0:0:0:0:0:1', '--port', '2525']),
+      h.gh(['listenerconfig', 'new', 'Junk', '--type', 'public', '--address', '::1::2', '--port', '2600']),
+    ]);
+    refused(wildcard, 1, /\[::\]:2587 is already used by listeners\[1\] \(127\.0\.0\.1:2587; :: also takes IPv4 connections/);
+    refused(sameAddress, 1, /\[0:0:0:0:0:0:0:1\]:2525 is already used by listeners\[2\]$/m);
+    refused(junk, 1, /address "::1::2" is not an IP address/);
+    assert.equal(JSON.stringify(h.staged()), before);
+    assert.match(ok(await h.gh(['commit', '-m', 'IPv6 listener'])), /Committed configuration version 2\./);
+  });
+});

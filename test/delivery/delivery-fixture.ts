@@ -166,6 +166,8 @@ export interface ScriptedMtaOptions {
    * client reads, until the client closes or 256 MiB went out.
    */
   flood?: { at: MtaStage; chunk?: string };
+  /** Loopback address to listen on (default 127.0.0.1; `::1` for IPv6 next hops). */
+  host?: string;
 }
 
 export interface ScriptedMta {
@@ -179,6 +181,8 @@ export interface ScriptedMta {
   commands: string[];
   /** Every read from every connection as text (after TLS, decrypted): what arrived together. */
   reads: string[];
+  /** The client address of every connection, in order (what the source address setting chose). */
+  peers: string[];
   connections: number;
   /** Bytes written by `flood` so far. */
   floodedBytes: number;
@@ -194,10 +198,12 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
   const messages: ScriptedMta['messages'] = [];
   const commands: string[] = [];
   const reads: string[] = [];
+  const peers: string[] = [];
   const sockets = new Set<net.Socket>();
   const state = { connections: 0, open: 0, peak: 0, flooded: 0 };
   const server = net.createServer((raw) => {
     state.connections++;
+    peers.push(raw.remoteAddress ?? 'unknown');
     state.open++;
     state.peak = Math.max(state.peak, state.open);
     sockets.add(raw);
@@ -368,12 +374,13 @@ export async function startScriptedMta(options: ScriptedMtaOptions): Promise<Scr
     raw.on('data', (d: Buffer) => feed(d));
     answer('greeting', o.greeting ?? '220 scripted.test ESMTP');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, o.host ?? '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     messages,
     commands,
     reads,
+    peers,
     get connections() {
       return state.connections;
     },

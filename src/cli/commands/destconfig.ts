@@ -17,6 +17,8 @@ import {
   exportDestinations,
   findDestination,
   importDestinations,
+  describeSetup,
+  parseSourceAddressText,
   setupDestinations,
   type DestinationChanges,
 } from '../../services/edit-destinations.js';
@@ -113,6 +115,8 @@ export function registerDestconfig(program: Command): void {
         '',
         `Outbound client certificate:       ${controls.certificate ?? 'none'}`,
         `Alert on required TLS failure:     ${controls.alertOnRequiredTlsFailure ? 'on' : 'off'}`,
+        `Source address IPv4:               ${controls.sourceAddressV4 ?? 'none (the OS chooses)'}`,
+        `Source address IPv6:               ${controls.sourceAddressV6 ?? 'none (the OS chooses)'}`,
       );
     });
 
@@ -171,17 +175,27 @@ export function registerDestconfig(program: Command): void {
     });
 
   dc.command('setup')
-    .description('Global outbound settings: the client certificate offered to servers that ask, and the alert on required-TLS failures.')
+    .description(
+      'Global outbound settings: the client certificate offered to servers that ask, the alert on required-TLS failures, and the source addresses delivery connects from.',
+    )
     .option('--certificate <profile>', 'certificate profile to present as TLS client ("none" for none)')
     .option('--alert-on-required-tls-failure <on|off>', 'alert when a required TLS level fails for a destination', parseOnOff)
-    .addHelpText('after', examples('gatehouse destconfig setup --certificate Main --alert-on-required-tls-failure on'))
-    .action((opts: { certificate?: string; alertOnRequiredTlsFailure?: boolean }, cmd: Command) => {
-      if (opts.certificate === undefined && opts.alertOnRequiredTlsFailure === undefined) throw nothingToChange('--certificate, --alert-on-required-tls-failure');
+    .option('--source-address-v4 <address|none>', 'local IPv4 address to connect to IPv4 next hops from ("none": the OS chooses)')
+    .option('--source-address-v6 <address|none>', 'local IPv6 address to connect to IPv6 next hops from ("none": the OS chooses)')
+    .addHelpText(
+      'after',
+      examples('gatehouse destconfig setup --certificate Main --alert-on-required-tls-failure on', 'gatehouse destconfig setup --source-address-v4 192.0.2.25 --source-address-v6 none'),
+    )
+    .action((opts: { certificate?: string; alertOnRequiredTlsFailure?: boolean; sourceAddressV4?: string; sourceAddressV6?: string }, cmd: Command) => {
+      if (opts.certificate === undefined && opts.alertOnRequiredTlsFailure === undefined && opts.sourceAddressV4 === undefined && opts.sourceAddressV6 === undefined) {
+        throw nothingToChange('--certificate, --alert-on-required-tls-failure, --source-address-v4, --source-address-v6');
+      }
       const certificate = opts.certificate === undefined ? undefined : /^(none|)$/i.test(opts.certificate.trim()) ? null : opts.certificate.trim();
+      // `none` → null here, not in a commander parser: commander turns a parser's null into ''.
+      const source = (v: string | undefined): string | null | undefined => (v === undefined ? undefined : parseSourceAddressText(v));
       runStagedEdit(cmd, 'destconfig setup', (draft) => {
-        setupDestinations(draft, { certificate, alertOnRequiredTlsFailure: opts.alertOnRequiredTlsFailure });
-        const c = draft.destinationControls;
-        return `Destination settings changed (client certificate ${c.certificate ?? 'none'}, alert on required TLS failure ${c.alertOnRequiredTlsFailure ? 'on' : 'off'})`;
+        setupDestinations(draft, { certificate, alertOnRequiredTlsFailure: opts.alertOnRequiredTlsFailure, sourceAddressV4: source(opts.sourceAddressV4), sourceAddressV6: source(opts.sourceAddressV6) });
+        return `Destination settings changed (${describeSetup(draft.destinationControls)})`;
       });
     });
 

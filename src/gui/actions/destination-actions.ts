@@ -10,6 +10,8 @@ import {
   editDefaultDestination,
   editDestination,
   importDestinations,
+  describeSetup,
+  parseSourceAddressText,
   setupDestinations,
   type DestinationChanges,
 } from '../../services/edit-destinations.js';
@@ -80,14 +82,21 @@ export const destinationActions = [
     id: 'destination-setup',
     method: 'PATCH',
     apiPath: '/destination-settings',
-    input: z.object({ certificate: z.string().optional(), alertOnRequiredTlsFailure: bool().optional() }),
+    input: z.object({
+      certificate: z.string().optional(),
+      alertOnRequiredTlsFailure: bool().optional(),
+      /** Blank or `none`: the OS chooses (JSON may also send null). */
+      sourceAddressV4: z.string().nullable().optional(),
+      sourceAddressV6: z.string().nullable().optional(),
+    }),
+    keepBlank: ['sourceAddressV4', 'sourceAddressV6'],
     page: PAGE,
     run: (ctx, i) =>
       stagedEdit(ctx, 'destconfig setup', (d) => {
         const certificate = i.certificate === undefined ? undefined : i.certificate === '' || i.certificate === 'none' ? null : i.certificate;
-        setupDestinations(d, { certificate, alertOnRequiredTlsFailure: i.alertOnRequiredTlsFailure });
-        const c = d.destinationControls;
-        return `Destination settings changed (client certificate ${c.certificate ?? 'none'}, alert on required TLS failure ${c.alertOnRequiredTlsFailure ? 'on' : 'off'})`;
+        const source = (v: string | null | undefined): string | null | undefined => (v === undefined || v === null ? v : parseSourceAddressText(v));
+        setupDestinations(d, { certificate, alertOnRequiredTlsFailure: i.alertOnRequiredTlsFailure, sourceAddressV4: source(i.sourceAddressV4), sourceAddressV6: source(i.sourceAddressV6) });
+        return `Destination settings changed (${describeSetup(d.destinationControls)})`;
       }),
   }),
   defineAction({

@@ -64,6 +64,22 @@ export function DestinationsPage({ ctx }: { ctx: PageContext }) {
               help="Offered to servers that ask for one"
             />
             <Field {...f} action="destination-setup" name="alertOnRequiredTlsFailure" label="Alert on required-TLS failure" type="checkbox" value={dc.alertOnRequiredTlsFailure} />
+            <Field
+              {...f}
+              action="destination-setup"
+              name="sourceAddressV4"
+              label="Source address (IPv4)"
+              value={dc.sourceAddressV4 ?? ''}
+              help="Local address for connections to IPv4 next hops; blank: the OS chooses"
+            />
+            <Field
+              {...f}
+              action="destination-setup"
+              name="sourceAddressV6"
+              label="Source address (IPv6)"
+              value={dc.sourceAddressV6 ?? ''}
+              help="Local address for connections to IPv6 next hops; blank: the OS chooses"
+            />
           </div>
           <Submit label="Save global settings" />
         </ActionForm>

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { renderReply } from '../../core/smtp-reply.js';
 import { errorMessage } from '../../core/errors.js';
 import { matchSenderGroup, type ConnectingHost } from '../../policy/host-access-table.js';
+import { normalizeIp } from '../../policy/ip-match.js';
 import { closingReplies } from './replies.js';
 import { SmtpSession } from './session.js';
 import type { InboundServices, ListenerRuntime } from './session-context.js';
@@ -22,10 +23,15 @@ export interface ListenerDependencies {
   readonly lookupHost: (ip: string) => Promise<ConnectingHost>;
 }
 
-/** `::ffff:1.2.3.4` → `1.2.3.4`. */
+/**
+ * The client address as logs, the HAT, per-IP limits and reports use it: an
+ * IPv4 client of a dual-stack `::` listener arrives as `::ffff:1.2.3.4` and
+ * is `1.2.3.4`; IPv6 in its one canonical form (RFC 5952), so one host is
+ * always counted under one key.
+ */
 export function normaliseIp(ip: string | undefined): string {
   if (ip === undefined) return 'unknown';
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  return normalizeIp(ip) ?? ip;
 }
 
 export class ListenerServer {

@@ -33,10 +33,16 @@ function clean(s: string): string {
   return s.replace(/[^\x21-\x7e]|[()[\]\\]/g, '').slice(0, 255) || 'unknown';
 }
 
+/** The client address as an RFC 5321 §4.1.3 address literal body: `IPv6:` before an IPv6 address (as Postfix writes it). */
+function addressLiteral(ip: string): string {
+  const text = clean(ip);
+  return text.includes(':') ? `IPv6:${text}` : text;
+}
+
 export function receivedHeader(r: ReceivedInput): string {
   const protocol = (r.greeting.verb === 'EHLO' ? 'ESMTP' : 'SMTP') + (r.tls ? 'S' : '');
   const lines = [
-    `Received: from ${clean(r.greeting.domain)} (${clean(r.reverseDns ?? 'unknown')} [${clean(r.ip)}])`,
+    `Received: from ${clean(r.greeting.domain)} (${clean(r.reverseDns ?? 'unknown')} [${addressLiteral(r.ip)}])`,
     `\tby ${r.hostname} (Gatehouse) with ${protocol} id ${r.mid}`,
   ];
   if (r.tls) lines.push(`\t(version=${clean(r.tls.protocol)} cipher=${clean(r.tls.cipher)})`);

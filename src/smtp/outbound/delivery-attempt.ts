@@ -24,7 +24,8 @@ import { describeIdentifier, identifiersFor, verifyPeer } from '../../policy/tls
 import { has8BitBytes } from './dot-stuff.js';
 import { downgradeTo7bit } from './eight-bit-downgrade.js';
 import type { NextHop } from './next-hops.js';
-import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type Capabilities, type ClientFailureKind, type ClientTimeouts, type MailTransaction } from './smtp-client.js';
+import { intendedInterface } from './source-address.js';
+import { SmtpClient, SmtpClientError, TlsHandshakeError, endpointText, formatReply, type Capabilities, type ClientFailureKind, type ClientTimeouts, type MailTransaction } from './smtp-client.js';
 
 /** What one connection achieved, kept on the recipients' records for reports and `track`. */
 export interface TlsRecord {
@@ -88,6 +89,8 @@ export interface AttemptContext {
   hostname: string;
   domain: string;
   hop: NextHop;
+  /** Local address to connect from (`sourceAddressV4`/`V6` of the hop's family); null: the OS chooses. */
+  sourceAddress: string | null;
   policy: DestinationPolicy;
   /** ca (trusted list), minVersion, ciphers, and the client certificate when configured. */
   tlsOptions: tls.ConnectionOptions;
@@ -179,11 +182,12 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
   };
   let client: SmtpClient;
   try {
-    client = await SmtpClient.connect({ ip: hop.ip, port: hop.port, timeouts: ctx.timeouts });
+    client = await SmtpClient.connect({ ip: hop.ip, port: hop.port, timeouts: ctx.timeouts, ...(ctx.sourceAddress !== null ? { localAddress: ctx.sourceAddress } : {}) });
   } catch (err) {
     const e = err instanceof SmtpClientError ? err : new SmtpClientError('network', String(err));
-    connectionError(e.message, e.kind, '0.0.0.0');
-    return { kind: 'failed', reply: reply(451, '4.4.1', `Connection to ${hop.ip}:${hop.port} failed: ${e.message}`), tls: null, dcid };
+    // A source address this machine does not have fails here (EADDRNOTAVAIL): the line names it, and the message defers.
+    connectionError(e.message, e.kind, intendedInterface(hop.ip, ctx.sourceAddress));
+    return { kind: 'failed', reply: reply(451, '4.4.1', `Connection to ${endpointText(hop.ip, hop.port)} failed: ${e.message}`), tls: null, dcid };
   }
   counters.connections++;
   log.emit({ event: 'dcid.new', dcid, interface: client.localAddress, ip: hop.ip, port: hop.port, domain: ctx.domain, host: hop.host, tls: level, destination: ctx.policy.matched, ...(retryOf !== undefined ? { retryOf } : {}) });
@@ -291,7 +295,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
     connectionError(e.reply ? formatReply(e.reply) : e.message, e.kind, client.localAddress);
     client.destroy();
     log.emit({ event: 'dcid.close', dcid });
-    return { kind: 'failed', reply: reply(451, '4.4.2', `Connection to ${hop.ip}:${hop.port} failed: ${e.message}`), tls: record, dcid };
+    return { kind: 'failed', reply: reply(451, '4.4.2', `Connection to ${endpointText(hop.ip, hop.port)} failed: ${e.message}`), tls: record, dcid };
   }
 }
 

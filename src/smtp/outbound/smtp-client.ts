@@ -132,6 +132,11 @@ function splitEnhanced(code: number, text: string): { enhanced?: string; text: s
   return { text };
 }
 
+/** `ip:port`, with an IPv6 address in brackets (`[::1]:25`) so the port cannot be read as part of it. */
+export function endpointText(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
 /** The reply as one line for logs and DSNs. */
 export function formatReply(r: SmtpReply): string {
   return [String(r.code), r.enhanced, r.lines.join(' ')].filter((x) => x !== undefined && x !== '').join(' ');
@@ -140,6 +145,7 @@ export function formatReply(r: SmtpReply): string {
 export interface ConnectOptions {
   ip: string;
   port: number;
+  /** Source address to bind (the outbound source address); the OS chooses when absent. */
   localAddress?: string;
   timeouts: ClientTimeouts;
 }
@@ -214,17 +220,21 @@ export class SmtpClient {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new SmtpClientError('timeout', `connect to ${o.ip}:${o.port} timed out`));
+        reject(new SmtpClientError('timeout', `connect to ${endpointText(o.ip, o.port)} timed out`));
       }, o.timeouts.connectMs);
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve();
       });
-      socket.once('error', (err) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         socket.destroy();
-        reject(new SmtpClientError('network', err.message));
+        // The OS refuses to bind a source address it does not have: say which setting is wrong.
+        let text = err.message;
+        if (o.localAddress !== undefined && err.code === 'EADDRNOTAVAIL') text = `source address ${o.localAddress} cannot be used: it is not an address of this machine (EADDRNOTAVAIL)`;
+        else if (o.localAddress !== undefined && err.code === 'EINVAL') text = `source address ${o.localAddress} cannot be used to reach ${o.ip} (EINVAL)`;
+        reject(new SmtpClientError('network', text));
       });
     });
     return new SmtpClient(socket, o.timeouts);
