@@ -6,7 +6,8 @@
 #   BENCH_SCENARIOS="8x250 32x100"          connections x messages per connection (default both)
 #   BENCH_SYSTEMS="gatehouse postfix haraka" which systems (default all three)
 #   BENCH_SIZE=2048 BENCH_WAIT_QUIET=20     message size; max seconds to wait for a quiet machine
-#   BENCH_WARMUP=1                          one unmeasured round per system first (0: measure cold processes)
+#   BENCH_WARMUP=3                          unmeasured rounds per system first (0: measure cold processes)
+#   BENCH_PAUSE_S=45                        experiments: idle seconds before every measured round
 #   GATEHOUSE_BENCH_WORK=/tmp/gatehouse-bench  raw JSON and logs (one JSONL file per bench run)
 #   GATEHOUSE_NODE_OPTIONS="--cpu-prof ..." extra node flags for the Gatehouse process
 #   GATEHOUSE_BENCH_YAML="queue: { fsync: false }" extra top-level config for Gatehouse (experiments)
@@ -67,7 +68,8 @@ $(sed 's/^/        /' "$SHARED/bench/certs/sink.crt")
 ${GATEHOUSE_BENCH_YAML:-}
 YAML
   # shellcheck disable=SC2086
-  node ${GATEHOUSE_NODE_OPTIONS:-} "$ROOT/dist/src/cli/main.js" --home "$HOME_DIR" start --config "$HOME_DIR/bench.yaml" \
+  # Started as `npm start` and contrib/gatehouse.service start it (--no-memory-reducer, see there).
+  node --no-memory-reducer ${GATEHOUSE_NODE_OPTIONS:-} "$ROOT/dist/src/cli/main.js" --home "$HOME_DIR" start --config "$HOME_DIR/bench.yaml" \
     > "$WORK/logs/gatehouse.out" 2>&1 &
   GH_PID=$!
   for _ in $(seq 150); do grep -q 'Gatehouse running' "$WORK/logs/gatehouse.out" && return 0; kill -0 "$GH_PID" 2>/dev/null || break; sleep 0.1; done
@@ -113,19 +115,23 @@ target_of() {
   case "$1" in gatehouse) echo "127.0.0.1:$GH_PORT";; postfix) echo "$PF_LISTEN";; haraka) echo "$HA_LISTEN";; esac
 }
 
-# Warm-up: every system first takes one unmeasured round of the first scenario. A relay runs for
-# months; what counts is its steady state, not the first seconds of a fresh process (Gatehouse's
-# V8 compiles its hot paths during the first ~2,000 messages: its first round on a cold process
-# runs at about two thirds of the warm rate). Postfix and Haraka get the same round. BENCH_WARMUP=0
-# measures cold processes instead.
-if [ "${BENCH_WARMUP:-1}" != 0 ]; then
+# Warm-up: every system first takes BENCH_WARMUP (default 3) unmeasured rounds of the first
+# scenario. A relay runs for months; what counts is its steady state, not the first seconds of a
+# fresh process. Gatehouse's V8 keeps compiling its hot paths for the first ~6,000 messages
+# (8x250 on one fresh process, back to back, November 2026: ~650/s for the first 2,000 messages,
+# 870-940/s for the next 2,000, 1,060-1,200/s after that). Postfix and Haraka get the same rounds.
+# BENCH_WARMUP=0 measures cold processes instead.
+WARMUP=${BENCH_WARMUP:-3}
+if [ "$WARMUP" != 0 ]; then
   set -- $SCENARIOS
   WC=${1%x*} WN=${1#*x}
   for sys in "${ACTIVE[@]}"; do
-    echo "bench: warm-up round (not measured), $sys, $WC connections x $WN messages" >&2
-    bash "$SHARED/bench/run-bench.sh" --name "warmup-$sys" --target "$(target_of "$sys")" --gateway-pid "$(pid_of "$sys")" \
-      -c "$WC" -n "$WN" --size "$SIZE" --starttls on --pipelining on --wait-quiet "$WAIT_QUIET" > /dev/null 2>&1 \
-      || note "$sys: the warm-up round failed (see $WORK/results/warmup-$sys-*)"
+    for w in $(seq "$WARMUP"); do
+      echo "bench: warm-up round $w/$WARMUP (not measured), $sys, $WC connections x $WN messages" >&2
+      bash "$SHARED/bench/run-bench.sh" --name "warmup-$sys" --target "$(target_of "$sys")" --gateway-pid "$(pid_of "$sys")" \
+        -c "$WC" -n "$WN" --size "$SIZE" --starttls on --pipelining on --wait-quiet "$WAIT_QUIET" > /dev/null 2>&1 \
+        || note "$sys: warm-up round $w failed (see $WORK/results/warmup-$sys-*)"
+    done
   done
 fi
 
@@ -133,6 +139,7 @@ for run in $(seq "$RUNS"); do
   for sc in $SCENARIOS; do
     C=${sc%x*} N=${sc#*x}
     for sys in "${ACTIVE[@]}"; do
+      [ -n "${BENCH_PAUSE_S:-}" ] && sleep "$BENCH_PAUSE_S"  # experiments: idle gap before each round
       echo "bench: round $run/$RUNS, $sys, $C connections x $N messages" >&2
       line=$(bash "$SHARED/bench/run-bench.sh" --name "$sys" --target "$(target_of "$sys")" --gateway-pid "$(pid_of "$sys")" \
         -c "$C" -n "$N" --size "$SIZE" --starttls on --pipelining on --wait-quiet "$WAIT_QUIET" | tail -1)

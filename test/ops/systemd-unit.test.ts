@@ -47,7 +47,7 @@ test('the unit runs the CLI as an unprivileged user with the settings an adminis
   assert.equal(one('AmbientCapabilities'), 'CAP_NET_BIND_SERVICE');
   assert.equal(one('CapabilityBoundingSet'), 'CAP_NET_BIND_SERVICE');
   const exec = one('ExecStart') ?? '';
-  assert.match(exec, /^\/\S+\/node \/opt\/gatehouse\/bin\/gatehouse\.js start --home \/var\/lib\/gatehouse$/);
+  assert.match(exec, /^\/\S+\/node --no-memory-reducer \/opt\/gatehouse\/bin\/gatehouse\.js start --home \/var\/lib\/gatehouse$/);
   assert.equal(one('ExecReload'), '/bin/kill -HUP $MAINPID');
   // The gateway writes <home>/run/gatehouse.pid (SPEC §1).
   assert.equal(one('PIDFile'), '/var/lib/gatehouse/run/gatehouse.pid');
