@@ -157,7 +157,7 @@ export async function runCheckTls(home: Home, input: CheckTlsInput, options: Che
     let session: SessionCheckResult | null = null;
     for (const ip of check.addresses) {
       const target = { host, ip, port, servername: host, identifiers };
-      session = await checkTlsSession(target, { ehloName: ctx.ehloName, tlsOptions: ctx.tlsOptions, anchors: ctx.anchors, timeouts: ctx.timeouts, now: options.now ?? new Date(), recorder: rec });
+      session = await checkTlsSession(target, { ehloName: ctx.ehloName, tlsOptions: ctx.tlsOptions, anchors: ctx.anchors, timeouts: ctx.timeouts, sourceAddresses: ctx.sourceAddresses, now: options.now ?? new Date(), recorder: rec });
       if (session.stages.some((s) => s.stage === 'connect' && s.passed)) {
         check.ip = ip;
         break;
@@ -173,7 +173,7 @@ export async function runCheckTls(home: Home, input: CheckTlsInput, options: Che
       rec.add(session.verified ? 'completed' : 'failed', session.verified ? 'TLS verification completed.' : `TLS verification failed: ${session.reason ?? 'unknown'}`, session.verified ? 'ok' : 'fail');
     }
     if (assure && check.ip !== null) {
-      const a = await checkPlaintextRefused({ host, ip: check.ip, port, servername: host, identifiers }, { ehloName: ctx.ehloName, sender: `postmaster@${ctx.ehloName}`, timeouts: ctx.timeouts, recorder: rec });
+      const a = await checkPlaintextRefused({ host, ip: check.ip, port, servername: host, identifiers }, { ehloName: ctx.ehloName, sender: `postmaster@${ctx.ehloName}`, timeouts: ctx.timeouts, sourceAddresses: ctx.sourceAddresses, recorder: rec });
       check.assure = { refused: a.refused, detail: a.detail };
       set('assure', a.refused, a.ms);
     }

@@ -123,7 +123,7 @@ export async function runTlsVerify(home: Home, input: TlsVerifyInput, options: T
   let last: SessionCheckResult | null = null;
   for (const c of list) {
     result.target = { host: c.target.host, ip: c.target.ip, port: c.target.port, via: c.via };
-    last = await checkTlsSession(c.target, { ehloName: ctx.ehloName, tlsOptions: ctx.tlsOptions, anchors: ctx.anchors, timeouts: ctx.timeouts, now: options.now ?? new Date(), recorder: rec });
+    last = await checkTlsSession(c.target, { ehloName: ctx.ehloName, tlsOptions: ctx.tlsOptions, anchors: ctx.anchors, timeouts: ctx.timeouts, sourceAddresses: ctx.sourceAddresses, now: options.now ?? new Date(), recorder: rec });
     const connected = last.stages.some((s) => s.stage === 'connect' && s.passed);
     if (connected) break;
     rec.add('connecting', `Could not connect to ${c.target.ip} port ${c.target.port}: ${last.reason ?? 'unknown error'}.`, 'fail');

@@ -14,7 +14,8 @@
 import crypto from 'node:crypto';
 import tls from 'node:tls';
 import type { ReferenceIdentifier } from '../smtp/outbound/next-hops.js';
-import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type ClientTimeouts } from '../smtp/outbound/smtp-client.js';
+import { SmtpClient, SmtpClientError, TlsHandshakeError, formatReply, type ClientTimeouts, type ConnectOptions } from '../smtp/outbound/smtp-client.js';
+import { sourceAddressFor, type SourceAddresses } from '../smtp/outbound/source-address.js';
 import { analyseChain, chainFailureText, oneLineName, parseCertificates } from './chain-analysis.js';
 import { checkNames, identifierText, nameMismatchText } from './name-check.js';
 import type { StepRecorder } from './step-recorder.js';
@@ -37,8 +38,16 @@ export interface SessionCheckOptions {
   /** The same trust list, parsed, for the chain analysis. */
   anchors: readonly crypto.X509Certificate[];
   timeouts: ClientTimeouts;
+  /** Connect from the delivery source address of the target's family (none: the OS chooses). */
+  sourceAddresses?: SourceAddresses;
   now: Date;
   recorder: StepRecorder;
+}
+
+/** The `SmtpClient.connect` options for a target: its address, and the source address delivery would use. */
+function connectTo(ip: string, port: number, timeouts: ClientTimeouts, sourceAddresses: SourceAddresses | undefined): ConnectOptions {
+  const localAddress = sourceAddresses ? sourceAddressFor(ip, sourceAddresses) : null;
+  return { ip, port, timeouts, ...(localAddress !== null ? { localAddress } : {}) };
 }
 
 export type SessionStage = 'connect' | 'ehlo' | 'starttls' | 'certificate' | 'secure';
@@ -144,7 +153,7 @@ export async function checkTlsSession(target: SessionTarget, o: SessionCheckOpti
   rec.add('connecting', `Connecting to ${target.ip} on port ${target.port}.`);
   let client: SmtpClient;
   try {
-    client = await SmtpClient.connect({ ip: target.ip, port: target.port, timeouts: o.timeouts });
+    client = await SmtpClient.connect(connectTo(target.ip, target.port, o.timeouts, o.sourceAddresses));
   } catch (err) {
     return fail('connect', `connection failed: ${(err as Error).message}`);
   }
@@ -198,7 +207,7 @@ export async function checkTlsSession(target: SessionTarget, o: SessionCheckOpti
   rec.add('verifying', 'Verifying peer certificate.');
   let sent: crypto.X509Certificate[] = peer;
   result.chainSource = 'tls-library';
-  let probe = await probeCertificateChain({ ip: target.ip, port: target.port, ehloName: o.ehloName, servername: target.servername, timeouts: o.timeouts });
+  let probe = await probeCertificateChain({ ...connectTo(target.ip, target.port, o.timeouts, o.sourceAddresses), ehloName: o.ehloName, servername: target.servername });
   if (probe.kind === 'chain' && parseCertificates(probe.certificates).length !== probe.certificates.length) {
     probe = { kind: 'failed', reason: 'a certificate in the Certificate message does not parse' };
   }
@@ -248,11 +257,14 @@ export interface AssureResult {
  * The `--assure` session: plaintext EHLO, `MAIL FROM:<sender>`, then QUIT.
  * Never RCPT, never DATA: no message can be sent.
  */
-export async function checkPlaintextRefused(target: SessionTarget, o: { ehloName: string; sender: string; timeouts: ClientTimeouts; recorder: StepRecorder }): Promise<AssureResult> {
+export async function checkPlaintextRefused(
+  target: SessionTarget,
+  o: { ehloName: string; sender: string; timeouts: ClientTimeouts; sourceAddresses?: SourceAddresses; recorder: StepRecorder },
+): Promise<AssureResult> {
   const watch = new Stopwatch();
   let client: SmtpClient;
   try {
-    client = await SmtpClient.connect({ ip: target.ip, port: target.port, timeouts: o.timeouts });
+    client = await SmtpClient.connect(connectTo(target.ip, target.port, o.timeouts, o.sourceAddresses));
   } catch (err) {
     return { refused: false, detail: `connection failed: ${(err as Error).message}`, ms: watch.lap() };
   }

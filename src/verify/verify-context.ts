@@ -14,6 +14,7 @@ import { UserError } from '../core/errors.js';
 import type { HomeLayout } from '../core/home-layout.js';
 import { createResolver, type DnsResolver } from '../dns/resolver.js';
 import type { ClientTimeouts } from '../smtp/outbound/smtp-client.js';
+import type { SourceAddresses } from '../smtp/outbound/source-address.js';
 import { KeyStore } from '../tls/key-store.js';
 import { trustedCaList } from '../tls/secure-context.js';
 
@@ -26,6 +27,8 @@ export interface VerifyContext {
   anchors: crypto.X509Certificate[];
   resolver: DnsResolver;
   timeouts: ClientTimeouts;
+  /** The delivery source addresses (SPEC §14): the tools connect from where delivery would. */
+  sourceAddresses: SourceAddresses;
 }
 
 /** The outbound client certificate chain and key, or null when none is configured. */
@@ -59,5 +62,6 @@ export async function verifyContext(config: Config, layout: HomeLayout, options:
     anchors,
     resolver: options.resolver ?? createResolver(config.dns),
     timeouts: { ...VERIFY_TIMEOUTS, ...options.timeouts },
+    sourceAddresses: { sourceAddressV4: config.destinationControls.sourceAddressV4, sourceAddressV6: config.destinationControls.sourceAddressV6 },
   };
 }

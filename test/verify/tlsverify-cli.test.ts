@@ -162,3 +162,24 @@ test('usage errors: a malformed domain or port exits 2', async () => {
   assert.equal(port.code, 2);
   assert.match(port.stderr, /port must be 1-65535/);
 });
+
+test('tlsverify connects from the delivery source address (destconfig setup --source-address-v4), both connections', async () => {
+  const leaf = await pki.server(['verify.test']);
+  const m = await mta({ cert: bundle(leaf, pki.intermediate) });
+  const setSource = async (value: string): Promise<void> => {
+    for (const args of [['destconfig', 'setup', '--source-address-v4', value], ['commit', '-m', `source ${value}`]]) {
+      const r = await h.gh(args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  };
+  await setSource('127.0.0.2');
+  try {
+    const r = await tlsverify(m.port);
+    assert.equal(r.code, 0, r.lines.join('\n') + r.stderr);
+    assert.ok(r.lines.includes('Connected to 127.0.0.1 from interface 127.0.0.2.'), r.lines.join('\n'));
+    // The handshake connection and the TLS 1.2 probe both came from the source address.
+    assert.deepEqual(m.peers, ['127.0.0.2', '127.0.0.2']);
+  } finally {
+    await setSource('none');
+  }
+});
