@@ -81,3 +81,20 @@ test('without PIPELINING the next envelope is not sent early', async () => {
     await mta.close();
   }
 });
+
+test('a pipelined envelope is UTF-8 like every other command (SMTPUTF8 addresses are not mangled)', async () => {
+  const mta = await startScriptedMta({ starttls: 'refuse-454', ehlo: ['PIPELINING', 'SMTPUTF8'] });
+  try {
+    const { client, caps } = await connectTo(mta.port);
+    const [one, two] = [tx('ünï@dest.test'), tx('zwëi@dest.test')];
+    assert.equal((await client.transaction(one, caps, two)).nextSent, true);
+    assert.equal((await client.transaction(two, caps)).final?.code, 250);
+    await client.quit();
+    // The scripted MTA reads bytes as latin1: UTF-8 shows as two characters per non-ASCII letter.
+    const asReceived = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    assert.ok(mta.commands.includes(asReceived('RCPT TO:<ünï@dest.test>')), mta.commands.join('\n'));
+    assert.ok(mta.commands.includes(asReceived('RCPT TO:<zwëi@dest.test>')), mta.commands.join('\n'));
+  } finally {
+    await mta.close();
+  }
+});

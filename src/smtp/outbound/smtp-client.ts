@@ -494,7 +494,7 @@ export class SmtpClient {
     const parts = [dotStuff(tx.body), END_OF_DATA];
     const nextSent = next !== undefined && caps.pipelining;
     if (nextSent) {
-      parts.push(Buffer.from(envelopeText(false, mailCommand(next, caps), next.recipients.map((r) => `RCPT TO:<${r}>`)), 'latin1'));
+      parts.push(Buffer.from(envelopeText(false, mailCommand(next, caps), next.recipients.map((r) => `RCPT TO:<${r}>`)), 'utf8'));
       this.sent = next;
     }
     this.write(Buffer.concat(parts));
