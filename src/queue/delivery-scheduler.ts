@@ -79,6 +79,11 @@ interface WorkItem {
   rids: number[];
 }
 
+/** The recipients of a work item still waiting for delivery. */
+function pendingRecipients(m: SpooledMessage, item: WorkItem): SpoolRecipient[] {
+  return m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending');
+}
+
 function deliveryMessage(m: SpooledMessage, recipients: readonly SpoolRecipient[], body: Buffer): DeliveryMessage {
   return { mid: m.mid, from: m.from, bodyType: m.bodyType, body, recipients: recipients.map((r) => ({ rid: r.rid, address: r.address })) };
 }
@@ -477,7 +482,7 @@ export class DeliveryScheduler {
   /** The message of a work item, ready to send; null (the item released) when there is nothing to send. */
   private async readyItem(item: WorkItem): Promise<ReadyItem | null> {
     const m = this.o.spool.get(item.mid);
-    const recipients = m && !m.held ? m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending') : [];
+    const recipients = m && !m.held ? pendingRecipients(m, item) : [];
     if (!m || recipients.length === 0) {
       this.releaseItem(item);
       return null;
@@ -505,7 +510,7 @@ export class DeliveryScheduler {
     const body = this.bodies.get(item.mid);
     const m = body ? this.o.spool.get(item.mid) : undefined;
     if (!body || !m || m.held) return null;
-    const recipients = m.recipients.filter((r) => item.rids.includes(r.rid) && r.state === 'pending');
+    const recipients = pendingRecipients(m, item);
     if (recipients.length === 0) return null;
     const message = deliveryMessage(m, recipients, body);
     if (!conn.canFollow(message)) return null;

@@ -46,8 +46,7 @@ export interface SessionCheckOptions {
 
 /** The `SmtpClient.connect` options for a target: its address, and the source address delivery would use. */
 function connectTo(ip: string, port: number, timeouts: ClientTimeouts, sourceAddresses: SourceAddresses | undefined): ConnectOptions {
-  const localAddress = sourceAddresses ? sourceAddressFor(ip, sourceAddresses) : null;
-  return { ip, port, timeouts, ...(localAddress !== null ? { localAddress } : {}) };
+  return { ip, port, timeouts, localAddress: sourceAddresses ? sourceAddressFor(ip, sourceAddresses) : null };
 }
 
 export type SessionStage = 'connect' | 'ehlo' | 'starttls' | 'certificate' | 'secure';

@@ -291,8 +291,8 @@ export interface ProbeOptions {
   /** SNI; null for none (never an IP address). */
   servername: string | null;
   timeouts: ClientTimeouts;
-  /** Source address to connect from (the delivery one); none: the OS chooses. */
-  localAddress?: string;
+  /** Source address to connect from (the delivery one); none or null: the OS chooses. */
+  localAddress?: string | null;
 }
 
 export type ProbeResult =
@@ -334,7 +334,7 @@ function readCertificateMessage(socket: net.Socket, hello: Buffer, timeoutMs: nu
 export async function probeCertificateChain(o: ProbeOptions): Promise<ProbeResult> {
   let client: SmtpClient;
   try {
-    client = await SmtpClient.connect({ ip: o.ip, port: o.port, timeouts: o.timeouts, ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}) });
+    client = await SmtpClient.connect({ ip: o.ip, port: o.port, timeouts: o.timeouts, localAddress: o.localAddress ?? null });
   } catch (err) {
     return { kind: 'failed', reason: `connect: ${(err as Error).message}` };
   }

@@ -182,7 +182,7 @@ async function openOnce(ctx: AttemptContext, plaintextOnly: boolean, downgradeRe
   };
   let client: SmtpClient;
   try {
-    client = await SmtpClient.connect({ ip: hop.ip, port: hop.port, timeouts: ctx.timeouts, ...(ctx.sourceAddress !== null ? { localAddress: ctx.sourceAddress } : {}) });
+    client = await SmtpClient.connect({ ip: hop.ip, port: hop.port, timeouts: ctx.timeouts, localAddress: ctx.sourceAddress });
   } catch (err) {
     const e = err instanceof SmtpClientError ? err : new SmtpClientError('network', String(err));
     // A source address this machine does not have fails here (EADDRNOTAVAIL): the line names it, and the message defers.
@@ -340,7 +340,12 @@ export class DeliveryConnection {
   canFollow(m: DeliveryMessage): boolean {
     if (!this.caps.pipelining || this.closed) return false;
     if (m.bodyType === '8BITMIME' && !this.caps.eightBitMime) return false;
-    return !(this.caps.size !== null && this.caps.size > 0 && m.body.length > this.caps.size);
+    return !this.exceedsSizeLimit(m.body.length);
+  }
+
+  /** The next hop announced a SIZE limit (RFC 1870) and `bytes` is over it. */
+  private exceedsSizeLimit(bytes: number): boolean {
+    return this.caps.size !== null && this.caps.size > 0 && bytes > this.caps.size;
   }
 
   /**
@@ -370,7 +375,7 @@ export class DeliveryConnection {
       bodyType = '7BIT';
       log.emit({ event: 'system', text: `DCID ${this.dcid} MID ${m.mid} 8-bit body converted to quoted-printable: the next hop does not support 8BITMIME` });
     }
-    if (this.caps.size !== null && this.caps.size > 0 && body.length > this.caps.size) {
+    if (this.exceedsSizeLimit(body.length)) {
       return all(reply(552, '5.3.4', `Message size ${body.length} exceeds the next hop's limit of ${this.caps.size} bytes`));
     }
     try {

@@ -145,8 +145,8 @@ export function formatReply(r: SmtpReply): string {
 export interface ConnectOptions {
   ip: string;
   port: number;
-  /** Source address to bind (the outbound source address); the OS chooses when absent. */
-  localAddress?: string;
+  /** Source address to bind (the outbound source address); the OS chooses when absent or null. */
+  localAddress?: string | null;
   timeouts: ClientTimeouts;
 }
 
@@ -215,7 +215,8 @@ export class SmtpClient {
 
   /** Opens the TCP connection (errors: `network`, or `timeout` after connectMs). */
   static async connect(o: ConnectOptions): Promise<SmtpClient> {
-    const socket = net.connect({ host: o.ip, port: o.port, localAddress: o.localAddress, noDelay: true });
+    const localAddress = o.localAddress ?? undefined;
+    const socket = net.connect({ host: o.ip, port: o.port, localAddress, noDelay: true });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -232,8 +233,8 @@ export class SmtpClient {
         socket.destroy();
         // The OS refuses to bind a source address it does not have: say which setting is wrong.
         let text = err.message;
-        if (o.localAddress !== undefined && err.code === 'EADDRNOTAVAIL') text = `source address ${o.localAddress} cannot be used: it is not an address of this machine (EADDRNOTAVAIL)`;
-        else if (o.localAddress !== undefined && err.code === 'EINVAL') text = `source address ${o.localAddress} cannot be used to reach ${o.ip} (EINVAL)`;
+        if (localAddress !== undefined && err.code === 'EADDRNOTAVAIL') text = `source address ${localAddress} cannot be used: it is not an address of this machine (EADDRNOTAVAIL)`;
+        else if (localAddress !== undefined && err.code === 'EINVAL') text = `source address ${localAddress} cannot be used to reach ${o.ip} (EINVAL)`;
         reject(new SmtpClientError('network', text));
       });
     });
